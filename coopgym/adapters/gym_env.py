@@ -1,0 +1,66 @@
+"""``gymnasium.make("coopgym/SLCD-v0")``: a Gymnasium env over the batched game with B = 1."""
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from coopgym import rng
+from coopgym.adapters.control import DEFAULT_COPLAYER, Control
+from coopgym.adapters.render import render_ansi
+from coopgym.envs import make_game
+
+
+class CoopEnv(gymnasium.Env):
+    """One coopetition game as a single-agent Gymnasium env (scalar reward).
+
+    The learner controls agent ``focal``; the others follow ``coplayers``.
+    ``joint=True``: one controller for all agents, reward = sum of per-agent rewards.
+    Per-agent rewards are in ``info["rewards"]``. Finite out-of-range actions are
+    clipped to [0, e_i]; NaN/inf actions raise ValueError.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, env_id: str, *, focal: int = 0, coplayers=DEFAULT_COPLAYER, joint: bool = False,
+                 action_units: str = "endowment", render_mode: str | None = None, **options: Any):
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"unknown render_mode {render_mode!r}; choose None or 'ansi'")
+        self.render_mode = render_mode
+        self.game = make_game(env_id, **options)
+        self.control = Control(self.game, focal, coplayers, joint, action_units)
+        self.action_space = self.control.action_space
+        self.observation_space = self.control.observation_space
+        self.state = None
+        self._keys = None
+        self._last = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._keys = rng.seed_keys(seed)
+        elif self._keys is None:
+            self._keys = self.np_random.integers(0, 2**63, size=1, dtype=np.uint64)
+        else:
+            self._keys = rng.next_keys(self._keys)
+        self.state = self.game.reset(self._keys, options, previous=self.state)
+        self._last = None
+        return self.control.observe(self.state)[0], {}
+
+    def step(self, action):
+        if self.state is None:
+            raise gymnasium.error.ResetNeeded("call reset() before step()")
+        joint = self.control.joint_actions(self.state, action)
+        self.state, res = self.game.step(self.state, joint)
+        self._last = res
+        info = {"rewards": res.rewards[0], "payoffs": res.payoffs[0], "actions": res.actions[0]}
+        if "mean_trust" in res.info:
+            info["mean_trust"] = float(res.info["mean_trust"][0])
+        return (self.control.observe(self.state)[0], float(self.control.reward(res.rewards)[0]),
+                bool(res.terminated[0]), bool(res.truncated[0]), info)
+
+    def render(self):
+        if self.render_mode == "ansi" and self.state is not None:
+            return render_ansi(self.game, self.state, self._last)
+        return None

@@ -1,0 +1,1 @@
+"""One module per `coopgym` command: ``configure(parser)`` and ``run(args)``."""

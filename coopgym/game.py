@@ -1,0 +1,365 @@
+"""The batched game: state as data and one pure, batch-first step.
+
+    state  = GameState of arrays with a leading batch axis B
+    step(state, actions[B, n]) -> (new_state, StepResult of arrays)
+
+``CoopetitionGame`` composes the TR-1 payoff, the TR-2 trust dynamics and the
+reward layer; the TR-3 and TR-4 games and the environments' special rules are
+subclasses that override a few hooks (``payoff``, ``advance``, ``terminated``,
+``agent_features``). Every interface (Gymnasium, PettingZoo, vector) is a thin
+adapter over this one step, written once for B = 1 and B = 65,536 alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from coopgym import rng
+from coopgym.mechanisms import trust as tr
+from coopgym.mechanisms import value as tv
+from coopgym.mechanisms.interdependence import uniform_matrix
+from coopgym.rewards import resolve_mutuality, rewards
+from coopgym.spec import OBSERVATIONS, EnvSpec
+
+
+@dataclass
+class GameState:
+    """Everything that changes during an episode, batch-first. Arrays are never mutated in place."""
+
+    t: np.ndarray            # (B,) steps taken this episode
+    keys: np.ndarray         # (B,) uint64 random-stream keys
+    last_action: np.ndarray  # (B, n) actions of the previous step (0 at reset)
+    active: np.ndarray       # (B, n) bool: agents in the game (phases may add or remove agents)
+    T: np.ndarray | None = None   # (B, n, n) trust
+    R: np.ndarray | None = None   # (B, n, n) reputation damage
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # per-game state (loyalty, memory, ...)
+
+    @property
+    def batch(self) -> int:
+        return self.t.shape[0]
+
+    def where(self, mask: np.ndarray, other: "GameState") -> "GameState":
+        """Rows of ``other`` where mask (B,) is true, rows of self elsewhere."""
+        def pick(a, b):
+            if a is None:
+                return None
+            m = mask.reshape(mask.shape + (1,) * (a.ndim - 1))
+            return np.where(m, b, a)
+        return GameState(
+            t=pick(self.t, other.t), keys=pick(self.keys, other.keys),
+            last_action=pick(self.last_action, other.last_action), active=pick(self.active, other.active),
+            T=pick(self.T, other.T), R=pick(self.R, other.R),
+            extra={k: pick(v, other.extra[k]) for k, v in self.extra.items()},
+        )
+
+    def rows(self, index) -> "GameState":
+        """The sub-batch at ``index`` (a slice, an integer array or a mask)."""
+        sub = (lambda a: None if a is None else a[index])
+        return GameState(sub(self.t), sub(self.keys), sub(self.last_action), sub(self.active),
+                         sub(self.T), sub(self.R), {k: v[index] for k, v in self.extra.items()})
+
+
+@dataclass
+class StepResult:
+    rewards: np.ndarray      # (B, n) per-agent rewards from the reward layer
+    payoffs: np.ndarray      # (B, n) private payoffs pi_i
+    actions: np.ndarray      # (B, n) the actions after clipping
+    terminated: np.ndarray   # (B,) bool
+    truncated: np.ndarray    # (B,) bool
+    info: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class CoopetitionGame:
+    """TR-1 value creation with TR-2 trust and the reward layer (SPEC sections 1, 2, 5).
+
+    pi_i = e_i - a_i + f(a_i) + alpha_i gamma g(a);   W = D * min(T, 1 - R) (trust on) or D;
+    rewards from the reward layer with mutuality m.
+    """
+
+    #: parameters this game understands, with their defaults
+    PARAMS: ClassVar[dict[str, Any]] = {
+        "endowment": 100.0, "D": 0.0, "value": "log", "theta": 20.0, "beta": 0.75, "gamma": 0.65,
+        "alpha": None, "baseline": None, "baseline_fraction": None, "trust": tr.TrustParams(),
+        "T0": None, "R0": None,
+    }
+
+    def __init__(self, spec: EnvSpec, *, n_agents: int | None = None, horizon: int | None = None,
+                 phase: str | None = None, trust: bool = True, signal_scale: float | str | None = None,
+                 reward: str | None = None, mutuality: float | None = None, observation: str = "full",
+                 params: dict[str, Any] | None = None, reward_scale: float = 1.0,
+                 normalize_reward: bool = False):
+        self.spec = spec
+        self.phase = self._resolve_phase(phase)
+        merged = dict(spec.params)
+        if self.phase is not None and self.phase != "historical":
+            merged.update(spec.phases[self.phase])
+        n_default = merged.pop("n_agents", spec.n_agents)
+        self.n = self._resolve_n(n_agents, n_default)
+        self.horizon = _positive_int("horizon", spec.horizon if horizon is None else horizon)
+        if observation not in OBSERVATIONS:
+            raise ValueError(f"unknown observation {observation!r}; choose one of {list(OBSERVATIONS)}")
+        self.observation = observation
+        self.m = resolve_mutuality(reward, mutuality)
+        if not isinstance(trust, (bool, np.bool_)):
+            raise TypeError(f"trust must be True or False, got {trust!r}")
+        self.reward_scale = float(reward_scale)
+        if not (np.isfinite(self.reward_scale) and self.reward_scale > 0):
+            raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
+        self.normalize_reward = bool(normalize_reward)
+        unknown = set(merged) - set(self.PARAMS)
+        if unknown:  # a spec that names a parameter its game does not read is a bug in the spec
+            raise RuntimeError(f"{spec.id}: parameters {sorted(unknown)} are not read by {type(self).__name__}")
+        if params:
+            bad = sorted(set(params) - set(self.PARAMS))
+            if bad:
+                raise ValueError(f"{spec.id}: unknown parameter(s) {bad}; known: {sorted(self.PARAMS)}")
+            merged.update(params)
+        values = {k: merged.get(k, default) for k, default in self.PARAMS.items()}
+        values = {k: (v(self.n) if callable(v) and not isinstance(v, type) else v) for k, v in values.items()}
+        self.configure(values)
+        self.trust_on = bool(trust) and self.trust_params is not None
+        self.sigma = self._resolve_signal_scale(signal_scale)
+        self._off_diagonal = ~np.eye(self.n, dtype=bool)
+
+    # ---- configuration -------------------------------------------------------------------
+
+    def configure(self, p: dict[str, Any]) -> None:
+        """Turn resolved parameter values into arrays (subclasses extend)."""
+        n = self.n
+        self.e = _agent_vector("endowment", p["endowment"], n, positive=True)
+        self.D = _matrix("D", p["D"], n)
+        if p["value"] not in ("log", "power"):
+            raise ValueError(f"value spec must be 'log' or 'power', got {p['value']!r}")
+        self.value_spec = p["value"]
+        self.theta = _nonneg("theta", p["theta"])
+        self.beta = float(p["beta"])
+        if not 0.0 < self.beta <= 1.0:
+            raise ValueError(f"beta must be in (0, 1], got {p['beta']!r}")
+        self.gamma = float(p["gamma"])
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {p['gamma']!r}")
+        self.alpha = tv.normalise_shares(np.full(n, 1.0 / n) if p["alpha"] is None else _agent_vector("alpha", p["alpha"], n))
+        if p["baseline"] is not None:
+            self.baseline = _agent_vector("baseline", p["baseline"], n)
+        else:
+            self.baseline = (0.35 if p["baseline_fraction"] is None else float(p["baseline_fraction"])) * self.e
+        self.trust_params = p["trust"]
+        if self.trust_params is not None and (p["T0"] is not None or p["R0"] is not None):
+            T0 = self.trust_params.T0 if p["T0"] is None else p["T0"]
+            R0 = self.trust_params.R0 if p["R0"] is None else p["R0"]
+            self.trust_params = replace(self.trust_params, T0=float(T0), R0=float(R0))
+
+    def _resolve_phase(self, phase):
+        phases = self.spec.phases
+        if not phases:
+            if phase is not None:
+                raise ValueError(f"{self.spec.id} has no phases; phase={phase!r} is not allowed")
+            return None
+        if phase is None:
+            return self.spec.default_phase
+        allowed = list(phases) + (["historical"] if self.spec.schedule else [])
+        if phase not in allowed:
+            raise ValueError(f"{self.spec.id}: unknown phase {phase!r}; choose one of {allowed}")
+        return phase
+
+    def _resolve_n(self, n_agents, n_default):
+        lo, hi = self.spec.allowed_n
+        n = n_default if n_agents is None else n_agents
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"n_agents must be an integer, got {n_agents!r}")
+        if not lo <= n <= hi:
+            allowed = f"{lo}" if lo == hi else f"{lo}..{hi}"
+            raise ValueError(f"{self.spec.id}: n_agents={n} is impossible; allowed: {allowed}")
+        return int(n)
+
+    def _resolve_signal_scale(self, signal_scale):
+        """sigma_j of the trust signal: e_j / 10 by default (SPEC Decision); 1.0 = reference platform."""
+        if signal_scale is None or signal_scale == "e/10":
+            return self.e / 10.0
+        s = signal_scale
+        if isinstance(s, str) or not np.isfinite(s) or s <= 0:
+            raise ValueError(f"signal_scale must be a positive number or 'e/10', got {signal_scale!r}")
+        return np.full(self.n, float(s))
+
+    # ---- the step ----------------------------------------------------------------------------
+
+    #: keys a user may pass in ``reset(options=...)``
+    RESET_OPTIONS: ClassVar[tuple[str, ...]] = ()
+
+    def reset(self, keys: np.ndarray, options: dict | None = None, previous: GameState | None = None) -> GameState:
+        """Initial state of len(keys) games; ``previous`` is the finished episode's state (or None)."""
+        options = options or {}
+        unknown = sorted(set(options) - set(self.RESET_OPTIONS))
+        if unknown:
+            allowed = list(self.RESET_OPTIONS) or "none"
+            raise ValueError(f"{self.spec.id}: unknown reset option(s) {unknown}; allowed: {allowed}")
+        B, n = len(keys), self.n
+        state = GameState(
+            t=np.zeros(B, dtype=np.int64), keys=np.asarray(keys, dtype=np.uint64),
+            last_action=np.zeros((B, n)), active=np.ones((B, n), dtype=bool),
+        )
+        if self.trust_on:
+            p = self.trust_params
+            state.T = np.broadcast_to(np.where(self._off_diagonal, p.T0, 0.0), (B, n, n)).copy()
+            state.R = np.broadcast_to(np.where(self._off_diagonal, p.R0, 0.0), (B, n, n)).copy()
+        self.init_extra(state, options, previous)
+        return state
+
+    def step(self, state: GameState, actions: np.ndarray) -> tuple[GameState, StepResult]:
+        """One step of every game in the batch; actions (B, n) in endowment units."""
+        a = self.clip_actions(actions, state)
+        new = GameState(state.t + 1, state.keys, a, state.active, state.T, state.R, dict(state.extra))
+        if self.trust_on:
+            self.update_trust(state, new, a)
+        pi, own = self.payoff(state, new, a)
+        W = self.weights(new)
+        r = rewards(pi, W, own, self.m)
+        self.advance(state, new, a)
+        if self.normalize_reward:
+            r = r / self.e.max()
+        if self.reward_scale != 1.0:
+            r = r * self.reward_scale
+        truncated = new.t >= self.horizon
+        result = StepResult(r, pi, a, self.terminated(new), truncated)
+        result.info["cooperation"] = a / self.e
+        if self.trust_on:
+            result.info["mean_trust"] = tr.mean_trust(new.T)
+        return new, result
+
+    def clip_actions(self, actions, state: GameState) -> np.ndarray:
+        """Validate (finite, shape (B, n)) and clip to [0, e_i]; inactive agents act 0."""
+        a = np.asarray(actions, dtype=np.float64)
+        if a.shape != state.last_action.shape:
+            raise ValueError(f"actions must have shape {state.last_action.shape} (batch, agents), got {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError("actions contain NaN or inf; every action must be a finite number in [0, e_i]")
+        a = np.clip(a, 0.0, self.e)
+        return a if state.active.all() else np.where(state.active, a, 0.0)
+
+    def update_trust(self, old: GameState, new: GameState, a: np.ndarray) -> None:
+        """TR-2 update of every ordered pair from the pre-step T and R."""
+        p = self.trust_params
+        s = tr.trust_signal(a, self.baseline, self.sigma, p.kappa)
+        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, p)
+
+    # ---- hooks ------------------------------------------------------------------------------
+
+    def init_extra(self, state: GameState, options: dict, previous: GameState | None) -> None:
+        """Add per-game state to ``state.extra`` (subclasses)."""
+
+    def value(self, a: np.ndarray) -> np.ndarray:
+        return tv.log_value(a, self.theta) if self.value_spec == "log" else tv.power_value(a, self.beta)
+
+    def payoff(self, old: GameState, new: GameState, a: np.ndarray):
+        """Private payoffs pi (B, n) and the agents' own mechanism terms (or None).
+
+        An environment's special rules (tiers, penalties, exclusion) change pi here, so
+        the reward layer always sees the payoffs the agents really earn."""
+        pi = tv.private_payoff(a, self.e, self.value(a), tv.synergy(a), self.alpha, self.gamma_of(new))
+        return pi, None
+
+    def gamma_of(self, state: GameState):
+        return self.gamma
+
+    def weights(self, state: GameState) -> np.ndarray | None:
+        """W = D * min(T, 1 - R) with trust, D without."""
+        if self.trust_on:
+            return tv.trust_weights(self.D, state.T, state.R)
+        return self.D
+
+    def advance(self, old: GameState, new: GameState, a: np.ndarray) -> None:
+        """Update ``new.extra`` after the payoffs (subclasses)."""
+
+    def terminated(self, state: GameState) -> np.ndarray:
+        return np.zeros(state.batch, dtype=bool)
+
+    def agent_features(self, state: GameState) -> list[np.ndarray]:
+        """Extra per-agent observation features, each (B, n, k) in [0, 1] (subclasses)."""
+        return []
+
+    def shared_features(self, state: GameState) -> list[np.ndarray]:
+        """Extra public features every agent sees, each (B, k) in [0, 1] (subclasses)."""
+        return []
+
+    # ---- observations -------------------------------------------------------------------------
+
+    def observe(self, state: GameState) -> np.ndarray:
+        """Per-agent observations (B, n, d), float32 in [0, 1].
+
+        Every preset: own one-hot id (n), everyone's last action / e (n), t / horizon (1).
+        "asymmetric" adds i's own trust row T_i. and damage row R_i. (what i believes);
+        "full" also adds the column T_.i and R_.i (what others believe of i).
+        Every preset but "minimal" adds the game's public and per-agent extra features.
+        """
+        B, n = state.batch, self.n
+        shared = [state.last_action / self.e, (state.t / self.horizon)[:, None]]
+        private = [np.broadcast_to(np.eye(n), (B, n, n))]
+        if self.observation != "minimal":
+            shared += self.shared_features(state)
+            if self.trust_on:
+                private += [state.T, state.R]
+                if self.observation == "full":
+                    private += [state.T.transpose(0, 2, 1), state.R.transpose(0, 2, 1)]
+            private += self.agent_features(state)
+        shared = np.concatenate(shared, axis=-1)
+        parts = private + [np.broadcast_to(shared[:, None, :], (B, n, shared.shape[-1]))]
+        return np.concatenate(parts, axis=-1, dtype=np.float32)
+
+    @property
+    def obs_dim(self) -> int:
+        return self.observe(self.reset(np.zeros(1, dtype=np.uint64))).shape[-1]
+
+    @property
+    def state_dim(self) -> int:
+        return self.global_state(self.reset(np.zeros(1, dtype=np.uint64))).shape[-1]
+
+    def global_state(self, state: GameState) -> np.ndarray:
+        """The whole state for centralised critics (B, d): actions / e, t / horizon, T, R, extras."""
+        B = state.batch
+        parts = [state.last_action / self.e, (state.t / self.horizon)[:, None]]
+        if self.trust_on:
+            parts += [state.T.reshape(B, -1), state.R.reshape(B, -1)]
+        parts += self.shared_features(state)
+        parts += [f.reshape(B, -1) for f in self.agent_features(state)]
+        return np.concatenate(parts, axis=-1, dtype=np.float32)
+
+    def describe(self) -> str:
+        return f"{self.spec.id} (n={self.n}, horizon={self.horizon}, mutuality={self.m:g}, trust={'on' if self.trust_on else 'off'})"
+
+
+def _positive_int(name, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _nonneg(name, value) -> float:
+    v = float(value)
+    if not (np.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    return v
+
+
+def _agent_vector(name, value, n, positive=False) -> np.ndarray:
+    v = np.asarray(value, dtype=np.float64)
+    v = np.full(n, float(v)) if v.ndim == 0 else v
+    if v.shape != (n,):
+        raise ValueError(f"{name} must be a number or a list of {n} numbers (one per agent), got shape {v.shape}")
+    if not np.isfinite(v).all() or (positive and np.any(v <= 0)):
+        raise ValueError(f"{name} must be finite{' and positive' if positive else ''}, got {v.tolist()}")
+    return v
+
+
+def _matrix(name, value, n) -> np.ndarray:
+    v = np.asarray(value, dtype=np.float64)
+    if v.ndim == 0:
+        return uniform_matrix(n, float(v))
+    if v.shape != (n, n):
+        raise ValueError(f"{name} must be a number or an {n}x{n} matrix, got shape {v.shape}")
+    if not np.isfinite(v).all() or np.any(v < 0) or np.any(v > 1):
+        raise ValueError(f"{name} entries must be in [0, 1]")
+    v = v.copy()
+    np.fill_diagonal(v, 0.0)
+    return v

@@ -1,0 +1,86 @@
+"""TR-2 trust and reputation dynamics (SPEC section 2), batch-first.
+
+State per ordered pair (i, j): trust T_ij (i's trust in j) and reputation
+damage R_ij, both in [0, 1]; the trust ceiling is Theta_ij = 1 - R_ij.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrustParams:
+    """(lambda_plus, lambda_minus, mu_R, delta_R, xi, kappa, T0, R0); TR-2 section 8 canon."""
+
+    lambda_plus: float = 0.10
+    lambda_minus: float = 0.30
+    mu_R: float = 0.60
+    delta_R: float = 0.03
+    xi: float = 0.50
+    kappa: float = 1.0
+    T0: float = 0.50
+    R0: float = 0.0
+
+    def __post_init__(self):
+        for name in ("lambda_plus", "lambda_minus", "mu_R", "delta_R", "T0", "R0"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and 0.0 <= v <= 1.0):
+                raise ValueError(f"trust parameter {name} must be in [0, 1], got {v}")
+        for name in ("xi", "kappa"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0.0):
+                raise ValueError(f"trust parameter {name} must be >= 0, got {v}")
+
+    @classmethod
+    def of(cls, lp, lm, mu_R, delta_R, xi, kappa, T0=0.5, R0=0.0) -> "TrustParams":
+        """Build from the catalogue's tuple order (lambda_plus, lambda_minus, mu_R, delta_R, xi, kappa, T0)."""
+        return cls(lp, lm, mu_R, delta_R, xi, kappa, T0, R0)
+
+
+def trust_signal(a: np.ndarray, baseline: np.ndarray, sigma: np.ndarray, kappa: float) -> np.ndarray:
+    """s_j = tanh(kappa * (a_j - b_j) / sigma_j): what agent j's action says to every partner.
+
+    The signal depends only on the observed agent j, so it is returned per agent
+    (shape (..., n)) and broadcast over observers i by ``trust_update``.
+    """
+    return np.tanh(kappa * (a - baseline) / sigma)
+
+
+def trust_update(T, R, s, D, p: TrustParams, mask=None):
+    """One TR-2 step for every ordered pair, from the pre-step T and R.
+
+    s > 0:  dT = lambda_plus * s * max(0, min(1 - T, Theta - T))
+    s < 0:  dT = lambda_minus * s * T * (1 + xi * D_ij)
+    T <- clip(T + dT, 0, Theta) with Theta = 1 - R (pre-step)
+    s < 0:  dR = mu_R * |s| * (1 - R);  s >= 0: dR = -delta_R * R;  R <- clip(R + dR, 0, 1)
+
+    ``s`` is the per-agent signal (..., n) (observed agent j on the last axis) or
+    a full (..., n, n) pair signal. ``mask`` (..., n, n) limits the update to the
+    pairs that interacted this step. The diagonal is left unchanged.
+    Returns the new (T, R).
+    """
+    if s.ndim == T.ndim - 1:
+        s = s[..., None, :]
+    ceiling = 1.0 - R
+    negative = s < 0.0
+    dT = np.where(
+        negative,
+        p.lambda_minus * s * T * (1.0 + p.xi * D),
+        p.lambda_plus * s * np.maximum(ceiling - T, 0.0),
+    )
+    T_new = np.clip(T + dT, 0.0, ceiling)
+    dR = np.where(negative, p.mu_R * -s * (1.0 - R), -p.delta_R * R)
+    R_new = np.clip(R + dR, 0.0, 1.0)
+    off_diagonal = ~np.eye(T.shape[-1], dtype=bool)
+    keep = off_diagonal if mask is None else (off_diagonal & mask)
+    return np.where(keep, T_new, T), np.where(keep, R_new, R)
+
+
+def mean_trust(T: np.ndarray) -> np.ndarray:
+    """Mean of the off-diagonal trust entries, shape (...,)."""
+    n = T.shape[-1]
+    if n < 2:
+        return np.ones(T.shape[:-2])
+    return (T.sum(axis=(-2, -1)) - np.trace(T, axis1=-2, axis2=-1)) / (n * (n - 1))

@@ -1,0 +1,76 @@
+"""TR-1 value creation, private payoff and integrated utility (SPEC section 1)."""
+from __future__ import annotations
+
+import numpy as np
+
+SYNERGY_FLOOR = 1e-10
+
+
+def log_value(a: np.ndarray, theta: float | np.ndarray = 20.0) -> np.ndarray:
+    """Individual value, log spec: f(a) = theta * ln(1 + a)."""
+    return theta * np.log1p(a)
+
+
+def log_value_grad(a: np.ndarray, theta: float | np.ndarray = 20.0) -> np.ndarray:
+    """f'(a) = theta / (1 + a)."""
+    return theta / (1.0 + a)
+
+
+def power_value(a: np.ndarray, beta: float | np.ndarray = 0.75) -> np.ndarray:
+    """Individual value, power spec: f(a) = a ** beta, beta in (0, 1]."""
+    return np.power(np.maximum(a, 0.0), beta)
+
+
+def power_value_grad(a: np.ndarray, beta: float | np.ndarray = 0.75) -> np.ndarray:
+    """f'(a) = beta * a ** (beta - 1) (infinite at a = 0 when beta < 1)."""
+    with np.errstate(divide="ignore"):
+        return beta * np.power(np.maximum(a, 0.0), beta - 1.0)
+
+
+def synergy(a: np.ndarray) -> np.ndarray:
+    """Synergy g(a) = (prod_i a_i) ** (1/n); 0 if any a_i <= 1e-10. Shape (...,)."""
+    n = a.shape[-1]
+    positive = np.all(a > SYNERGY_FLOOR, axis=-1)
+    # the geometric mean through logs avoids overflow of the product for large n
+    with np.errstate(divide="ignore"):
+        g = np.exp(np.log(np.maximum(a, SYNERGY_FLOOR)).sum(axis=-1) / n)
+    return np.where(positive, g, 0.0)
+
+
+def synergy_grad(a: np.ndarray) -> np.ndarray:
+    """dg/da_i = g / (n a_i); 0 where g = 0. Shape (..., n)."""
+    n = a.shape[-1]
+    g = synergy(a)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(g > 0, g / (n * np.maximum(a, SYNERGY_FLOOR)), 0.0)
+
+
+def total_value(f: np.ndarray, g: np.ndarray, gamma: float | np.ndarray) -> np.ndarray:
+    """V(a | gamma) = sum_i f(a_i) + gamma * g(a)."""
+    return f.sum(axis=-1) + gamma * g
+
+
+def private_payoff(a, e, f, g, alpha, gamma) -> np.ndarray:
+    """pi_i = e_i - a_i + f(a_i) + alpha_i * gamma * g(a)   (TR-1, surplus S = gamma g)."""
+    return e - a + f + alpha * (gamma * g)[..., None]
+
+
+def normalise_shares(alpha) -> np.ndarray:
+    """Surplus shares that sum to one; negative shares are rejected."""
+    alpha = np.asarray(alpha, dtype=float)
+    if np.any(~np.isfinite(alpha)) or np.any(alpha < 0):
+        raise ValueError(f"surplus shares alpha must be finite and non-negative, got {alpha.tolist()}")
+    total = alpha.sum(axis=-1, keepdims=True)
+    if np.any(total <= 0):
+        raise ValueError("surplus shares alpha must not all be zero")
+    return alpha / total
+
+
+def trust_weights(D: np.ndarray, T: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Trust-weighted interdependence W_ij = D_ij * min(T_ij, 1 - R_ij) (TR-2)."""
+    return D * np.minimum(T, 1.0 - R)
+
+
+def integrated_utility(pi: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """U_i = pi_i + sum_{j != i} W_ij pi_j (TR-1 Eq 13); W has a zero diagonal."""
+    return pi + np.einsum("...ij,...j->...i", W, pi)

@@ -1,0 +1,1 @@
+"""Run plans, execution backends and the run ledger."""
