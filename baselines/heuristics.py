@@ -23,7 +23,8 @@ class ConstantPolicy(Policy):
         self.name = f"constant/{level:g}"
 
     def act(self, game, state, agents):
-        return np.broadcast_to(self.level / 100.0 * game.e[agents], (state.batch, len(agents))).copy()
+        e = game.e[agents]
+        return np.broadcast_to(self.level / 100.0 * e, (state.batch, e.shape[0])).copy()
 
 
 class RandomPolicy(Policy):
@@ -35,6 +36,7 @@ class RandomPolicy(Policy):
     reference = "uniform random baseline"
 
     def act(self, game, state, agents):
+        agents = np.arange(game.n)[agents]
         u = np.stack([rng.uniform(state.keys, state.t, RANDOM_STREAM + int(i)) for i in agents], axis=1)
         return u * game.e[agents]
 
@@ -47,12 +49,21 @@ class TitForTat(Policy):
     family = "heuristic"
     reference = "Axelrod (1984), continuous form of the reference platform"
 
+    def bind(self, game):
+        self._inv_e = 1.0 / game.e
+        self._scale = game.e / max(game.n - 1, 1)  # mean over the n - 1 partners, in i's units
+        return self
+
     def act(self, game, state, agents):
-        frac = state.last_action / game.e                      # (B, n)
-        active = state.active
-        total = (frac * active).sum(axis=1, keepdims=True)
-        count = active.sum(axis=1, keepdims=True)
-        own = frac[:, agents] * active[:, agents]
-        partners = (total - own) / np.maximum(count - active[:, agents], 1)
-        start = (state.t == 0)[:, None]
-        return np.where(start, 0.5, partners) * game.e[agents]
+        frac = state.last_action * self._inv_e                 # (B, n)
+        if not game.VARIABLE_AGENTS:
+            out = (frac.sum(axis=1, keepdims=True) - frac)[:, agents] * self._scale[agents]
+        else:
+            active = state.active
+            total = (frac * active).sum(axis=1, keepdims=True)
+            count = active.sum(axis=1, keepdims=True) - active[:, agents]
+            partners = (total - frac[:, agents] * active[:, agents]) / np.maximum(count, 1)
+            out = partners * game.e[agents]
+        if not state.t.all():  # first step of some game: open with half the endowment
+            out[state.t == 0] = 0.5 * game.e[agents]
+        return out

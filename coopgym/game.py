@@ -11,6 +11,7 @@ adapter over this one step, written once for B = 1 and B = 65,536 alike.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ from coopgym.rewards import resolve_mutuality, rewards
 from coopgym.spec import OBSERVATIONS, EnvSpec
 
 
-@dataclass
+@dataclass(slots=True)
 class GameState:
     """Everything that changes during an episode, batch-first. Arrays are never mutated in place."""
 
@@ -61,7 +62,7 @@ class GameState:
                          sub(self.T), sub(self.R), {k: v[index] for k, v in self.extra.items()})
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
     rewards: np.ndarray      # (B, n) per-agent rewards from the reward layer
     payoffs: np.ndarray      # (B, n) private payoffs pi_i
@@ -122,6 +123,9 @@ class CoopetitionGame:
         self.trust_on = bool(trust) and self.trust_params is not None
         self.sigma = self._resolve_signal_scale(signal_scale)
         self._off_diagonal = ~np.eye(self.n, dtype=bool)
+        self._gain = tr.erosion_gain(self.D, self.trust_params) if self.trust_on else None
+        self._signal_gain = self.trust_params.kappa / self.sigma if self.trust_on else None
+        self._obs_index = self._observation_layout()
 
     # ---- configuration -------------------------------------------------------------------
 
@@ -185,6 +189,8 @@ class CoopetitionGame:
 
     # ---- the step ----------------------------------------------------------------------------
 
+    #: whether agents can leave and join during an episode (``state.active`` may be false)
+    VARIABLE_AGENTS: ClassVar[bool] = False
     #: keys a user may pass in ``reset(options=...)``
     RESET_OPTIONS: ClassVar[tuple[str, ...]] = ()
 
@@ -192,9 +198,10 @@ class CoopetitionGame:
         """Initial state of len(keys) games; ``previous`` is the finished episode's state (or None)."""
         options = options or {}
         unknown = sorted(set(options) - set(self.RESET_OPTIONS))
-        if unknown:
+        if unknown:  # PettingZoo's api tests pass foreign reset options, so ignore them, loudly
             allowed = list(self.RESET_OPTIONS) or "none"
-            raise ValueError(f"{self.spec.id}: unknown reset option(s) {unknown}; allowed: {allowed}")
+            warnings.warn(f"{self.spec.id}: ignoring unknown reset option(s) {unknown}; allowed: {allowed}",
+                          stacklevel=3)
         B, n = len(keys), self.n
         state = GameState(
             t=np.zeros(B, dtype=np.int64), keys=np.asarray(keys, dtype=np.uint64),
@@ -210,23 +217,15 @@ class CoopetitionGame:
     def step(self, state: GameState, actions: np.ndarray) -> tuple[GameState, StepResult]:
         """One step of every game in the batch; actions (B, n) in endowment units."""
         a = self.clip_actions(actions, state)
-        new = GameState(state.t + 1, state.keys, a, state.active, state.T, state.R, dict(state.extra))
+        new = GameState(state.t + 1, state.keys, a, state.active, state.T, state.R, state.extra.copy())
         if self.trust_on:
             self.update_trust(state, new, a)
         pi, own = self.payoff(state, new, a)
-        W = self.weights(new)
-        r = rewards(pi, W, own, self.m)
+        r = rewards(pi, self.weights(new), own, self.m)
         self.advance(state, new, a)
-        if self.normalize_reward:
-            r = r / self.e.max()
-        if self.reward_scale != 1.0:
-            r = r * self.reward_scale
-        truncated = new.t >= self.horizon
-        result = StepResult(r, pi, a, self.terminated(new), truncated)
-        result.info["cooperation"] = a / self.e
-        if self.trust_on:
-            result.info["mean_trust"] = tr.mean_trust(new.T)
-        return new, result
+        if self.normalize_reward or self.reward_scale != 1.0:
+            r = r * (self.reward_scale / (self.e.max() if self.normalize_reward else 1.0))
+        return new, StepResult(r, pi, a, self.terminated(new), new.t >= self.horizon)
 
     def clip_actions(self, actions, state: GameState) -> np.ndarray:
         """Validate (finite, shape (B, n)) and clip to [0, e_i]; inactive agents act 0."""
@@ -235,14 +234,14 @@ class CoopetitionGame:
             raise ValueError(f"actions must have shape {state.last_action.shape} (batch, agents), got {a.shape}")
         if not np.isfinite(a).all():
             raise ValueError("actions contain NaN or inf; every action must be a finite number in [0, e_i]")
-        a = np.clip(a, 0.0, self.e)
-        return a if state.active.all() else np.where(state.active, a, 0.0)
+        a = np.minimum(np.maximum(a, 0.0), self.e)
+        return np.where(state.active, a, 0.0) if self.VARIABLE_AGENTS else a
 
     def update_trust(self, old: GameState, new: GameState, a: np.ndarray) -> None:
         """TR-2 update of every ordered pair from the pre-step T and R."""
         p = self.trust_params
-        s = tr.trust_signal(a, self.baseline, self.sigma, p.kappa)
-        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, p)
+        s = np.tanh((a - self.baseline) * self._signal_gain)  # = trust_signal(a, b, sigma, kappa)
+        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, p, gain=self._gain)
 
     # ---- hooks ------------------------------------------------------------------------------
 
@@ -284,32 +283,68 @@ class CoopetitionGame:
         return []
 
     # ---- observations -------------------------------------------------------------------------
+    #
+    # All observations are gathers from one flat vector per game:
+    #   [a / e (n) | t / horizon (1) | T (n*n) | R (n*n) | shared extras | per-agent extras (n*k) | 0 | 1]
+    # The global state is that vector without the two constants; agent i's observation
+    # is flat[:, index[i]], an index computed once per game. One concatenate and one
+    # gather, for B = 1 as for B = 65,536.
 
-    def observe(self, state: GameState) -> np.ndarray:
-        """Per-agent observations (B, n, d), float32 in [0, 1].
+    def flat_state(self, state: GameState) -> np.ndarray:
+        B = state.batch
+        parts = [state.last_action / self.e, (state.t / self.horizon)[:, None]]
+        if self.trust_on:
+            parts += [state.T.reshape(B, -1), state.R.reshape(B, -1)]
+        parts += self.shared_features(state)
+        parts += [f.reshape(B, -1) for f in self.agent_features(state)]
+        parts.append(self._constants[:B] if B <= len(self._constants) else np.tile([0.0, 1.0], (B, 1)))
+        return np.concatenate(parts, axis=-1, dtype=np.float32)
+
+    def _observation_layout(self) -> np.ndarray:
+        """index (n, d) of each agent's observation in the flat vector (see ``observe``)."""
+        self._constants = np.tile([0.0, 1.0], (64, 1))
+        probe = self.reset(np.zeros(1, dtype=np.uint64))
+        n = self.n
+        shared = [f.shape[-1] for f in self.shared_features(probe)]
+        per_agent = [f.shape[-1] for f in self.agent_features(probe)]
+        pos = n + 1
+        T_at = R_at = None
+        if self.trust_on:
+            T_at, R_at, pos = pos, pos + n * n, pos + 2 * n * n
+        shared_at, pos = pos, pos + sum(shared)
+        agent_at = []
+        for k in per_agent:
+            agent_at.append((pos, k))
+            pos += n * k
+        zero, one = pos, pos + 1
+        j = np.arange(n)
+        rows = []
+        for i in range(n):
+            idx = [np.where(j == i, one, zero), j, [n]]
+            if self.observation != "minimal":
+                if self.trust_on:
+                    idx += [T_at + i * n + j, R_at + i * n + j]
+                    if self.observation == "full":
+                        idx += [T_at + j * n + i, R_at + j * n + i]
+                idx.append(shared_at + np.arange(sum(shared)))
+                idx += [at + i * k + np.arange(k) for at, k in agent_at]
+            rows.append(np.concatenate([np.asarray(x, dtype=np.int64) for x in idx]))
+        return np.stack(rows)
+
+    def observe(self, state: GameState, agent: int | None = None) -> np.ndarray:
+        """Per-agent observations (B, n, d) (or agent ``agent``'s, (B, d)), float32 in [0, 1].
 
         Every preset: own one-hot id (n), everyone's last action / e (n), t / horizon (1).
         "asymmetric" adds i's own trust row T_i. and damage row R_i. (what i believes);
         "full" also adds the column T_.i and R_.i (what others believe of i).
         Every preset but "minimal" adds the game's public and per-agent extra features.
         """
-        B, n = state.batch, self.n
-        shared = [state.last_action / self.e, (state.t / self.horizon)[:, None]]
-        private = [np.broadcast_to(np.eye(n), (B, n, n))]
-        if self.observation != "minimal":
-            shared += self.shared_features(state)
-            if self.trust_on:
-                private += [state.T, state.R]
-                if self.observation == "full":
-                    private += [state.T.transpose(0, 2, 1), state.R.transpose(0, 2, 1)]
-            private += self.agent_features(state)
-        shared = np.concatenate(shared, axis=-1)
-        parts = private + [np.broadcast_to(shared[:, None, :], (B, n, shared.shape[-1]))]
-        return np.concatenate(parts, axis=-1, dtype=np.float32)
+        flat = self.flat_state(state)
+        return flat[:, self._obs_index] if agent is None else flat[:, self._obs_index[agent]]
 
     @property
     def obs_dim(self) -> int:
-        return self.observe(self.reset(np.zeros(1, dtype=np.uint64))).shape[-1]
+        return self._obs_index.shape[1]
 
     @property
     def state_dim(self) -> int:
@@ -317,13 +352,7 @@ class CoopetitionGame:
 
     def global_state(self, state: GameState) -> np.ndarray:
         """The whole state for centralised critics (B, d): actions / e, t / horizon, T, R, extras."""
-        B = state.batch
-        parts = [state.last_action / self.e, (state.t / self.horizon)[:, None]]
-        if self.trust_on:
-            parts += [state.T.reshape(B, -1), state.R.reshape(B, -1)]
-        parts += self.shared_features(state)
-        parts += [f.reshape(B, -1) for f in self.agent_features(state)]
-        return np.concatenate(parts, axis=-1, dtype=np.float32)
+        return self.flat_state(state)[:, :-2]
 
     def describe(self) -> str:
         return f"{self.spec.id} (n={self.n}, horizon={self.horizon}, mutuality={self.m:g}, trust={'on' if self.trust_on else 'off'})"

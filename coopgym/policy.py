@@ -30,8 +30,9 @@ class Policy(ABC):
         return self
 
     @abstractmethod
-    def act(self, game, state, agents: np.ndarray) -> np.ndarray:
-        """Actions (B, len(agents)) in endowment units for ``agents`` in every game of ``state``."""
+    def act(self, game, state, agents: np.ndarray | slice) -> np.ndarray:
+        """Actions (B, k) in endowment units for ``agents`` (an index array, or ``slice(None)``
+        for every agent) in every game of ``state``: a new array the caller may modify."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

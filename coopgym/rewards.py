@@ -51,8 +51,8 @@ def rewards(pi: np.ndarray, W: np.ndarray | None, own: np.ndarray | None, m: flo
     if W is None or m == 0.0:
         integrated = r
     else:
-        spill = np.einsum("...ij,...j->...i", W, pi)
-        integrated = r + min(m, 1.0) * spill
+        spill = (W @ pi[..., None])[..., 0]
+        integrated = r + spill if m >= 1.0 else r + m * spill
     if m <= 1.0:
         return integrated
     w = m - 1.0

@@ -49,6 +49,7 @@ class Control:
             by_name.setdefault(key, []).append(agent)
         self.groups = [(policies[k], np.array(v)) for k, v in by_name.items()]
         self.controlled = np.arange(n) if self.joint else np.array([self.focal])
+        self._single = self.groups[0][0] if len(self.groups) == 1 else None
         e = game.e[self.controlled]
         high = np.ones_like(e) if self.fraction else e
         self.action_space = spaces.Box(0.0, high.astype(np.float32), shape=(len(e),), dtype=np.float32)
@@ -67,6 +68,10 @@ class Control:
             a = a * self.game.e[self.controlled]
         if self.joint:
             return a
+        if self._single is not None:  # one co-player policy: let it act for every slot, then put the focal in
+            out = self._single.act(self.game, state, slice(None))
+            out[:, self.focal] = a[:, 0]
+            return out
         out = np.empty((B, self.game.n))
         out[:, self.focal] = a[:, 0]
         for policy, agents in self.groups:
@@ -76,7 +81,7 @@ class Control:
     def observe(self, state) -> np.ndarray:
         if self.joint:
             return self.game.global_state(state)
-        return self.game.observe(state)[:, self.focal]
+        return self.game.observe(state, self.focal)
 
     def reward(self, rewards: np.ndarray) -> np.ndarray:
         return rewards.sum(axis=1) if self.joint else rewards[:, self.focal]

@@ -55,9 +55,8 @@ class CoopEnv(gymnasium.Env):
         self.state, res = self.game.step(self.state, joint)
         self._last = res
         info = {"rewards": res.rewards[0], "payoffs": res.payoffs[0], "actions": res.actions[0]}
-        if "mean_trust" in res.info:
-            info["mean_trust"] = float(res.info["mean_trust"][0])
-        return (self.control.observe(self.state)[0], float(self.control.reward(res.rewards)[0]),
+        reward = res.rewards[0].sum() if self.control.joint else res.rewards[0, self.control.focal]
+        return (self.control.observe(self.state)[0], float(reward),
                 bool(res.terminated[0]), bool(res.truncated[0]), info)
 
     def render(self):

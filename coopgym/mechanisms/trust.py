@@ -5,6 +5,7 @@ damage R_ij, both in [0, 1]; the trust ceiling is Theta_ij = 1 - R_ij.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,12 @@ def trust_signal(a: np.ndarray, baseline: np.ndarray, sigma: np.ndarray, kappa: 
     return np.tanh(kappa * (a - baseline) / sigma)
 
 
-def trust_update(T, R, s, D, p: TrustParams, mask=None):
+def erosion_gain(D: np.ndarray, p: TrustParams) -> np.ndarray:
+    """lambda_minus * (1 + xi * D_ij): the per-pair rate of trust erosion."""
+    return p.lambda_minus * (1.0 + p.xi * D)
+
+
+def trust_update(T, R, s, D, p: TrustParams, mask=None, gain=None):
     """One TR-2 step for every ordered pair, from the pre-step T and R.
 
     s > 0:  dT = lambda_plus * s * max(0, min(1 - T, Theta - T))
@@ -58,29 +64,35 @@ def trust_update(T, R, s, D, p: TrustParams, mask=None):
 
     ``s`` is the per-agent signal (..., n) (observed agent j on the last axis) or
     a full (..., n, n) pair signal. ``mask`` (..., n, n) limits the update to the
-    pairs that interacted this step. The diagonal is left unchanged.
+    pairs that interacted this step; ``gain`` is ``erosion_gain(D, p)`` when the
+    caller has it precomputed. The diagonal stays at 0.
     Returns the new (T, R).
     """
+    n = T.shape[-1]
     if s.ndim == T.ndim - 1:
         s = s[..., None, :]
+    # a zero signal on the diagonal (and T_ii = R_ii = 0) keeps the diagonal at 0 without a mask
+    s = s * _off_diagonal(n) if mask is None else s * (_off_diagonal(n) * mask)
     ceiling = 1.0 - R
     negative = s < 0.0
-    dT = np.where(
-        negative,
-        p.lambda_minus * s * T * (1.0 + p.xi * D),
-        p.lambda_plus * s * np.maximum(ceiling - T, 0.0),
-    )
-    T_new = np.clip(T + dT, 0.0, ceiling)
-    dR = np.where(negative, p.mu_R * -s * (1.0 - R), -p.delta_R * R)
-    R_new = np.clip(R + dR, 0.0, 1.0)
-    off_diagonal = ~np.eye(T.shape[-1], dtype=bool)
-    keep = off_diagonal if mask is None else (off_diagonal & mask)
-    return np.where(keep, T_new, T), np.where(keep, R_new, R)
+    gain = erosion_gain(D, p) if gain is None else gain
+    dT = np.where(negative, s * T * gain,
+                  (p.lambda_plus * s) * np.maximum(ceiling - T, 0.0))
+    T_new = np.minimum(np.maximum(T + dT, 0.0), ceiling)
+    # with rates in [0, 1] and |s| <= 1, R + dR stays in [0, 1]: R + mu|s|(1 - R) <= 1, R(1 - delta) >= 0
+    R_new = R + np.where(negative, (-p.mu_R * s) * ceiling, -p.delta_R * R)
+    if mask is None:
+        return T_new, R_new
+    # pairs that did not interact keep their trust and damage (no signal is not a good signal)
+    return np.where(mask, T_new, T), np.where(mask, R_new, R)
+
+
+@functools.lru_cache(maxsize=64)
+def _off_diagonal(n: int) -> np.ndarray:
+    return 1.0 - np.eye(n)
 
 
 def mean_trust(T: np.ndarray) -> np.ndarray:
-    """Mean of the off-diagonal trust entries, shape (...,)."""
+    """Mean of the off-diagonal trust entries, shape (...,); the diagonal of T is kept at 0."""
     n = T.shape[-1]
-    if n < 2:
-        return np.ones(T.shape[:-2])
-    return (T.sum(axis=(-2, -1)) - np.trace(T, axis1=-2, axis2=-1)) / (n * (n - 1))
+    return T.sum(axis=(-2, -1)) / (n * (n - 1))

@@ -30,11 +30,12 @@ def power_value_grad(a: np.ndarray, beta: float | np.ndarray = 0.75) -> np.ndarr
 def synergy(a: np.ndarray) -> np.ndarray:
     """Synergy g(a) = (prod_i a_i) ** (1/n); 0 if any a_i <= 1e-10. Shape (...,)."""
     n = a.shape[-1]
-    positive = np.all(a > SYNERGY_FLOOR, axis=-1)
+    a = a * (a > SYNERGY_FLOOR)  # an action at or below the floor zeroes the synergy
+    if n <= 8:  # the product of a few bounded actions cannot overflow
+        return a.prod(axis=-1) ** (1.0 / n)
     # the geometric mean through logs avoids overflow of the product for large n
     with np.errstate(divide="ignore"):
-        g = np.exp(np.log(np.maximum(a, SYNERGY_FLOOR)).sum(axis=-1) / n)
-    return np.where(positive, g, 0.0)
+        return np.exp(np.log(a).mean(axis=-1))
 
 
 def synergy_grad(a: np.ndarray) -> np.ndarray:
@@ -73,4 +74,4 @@ def trust_weights(D: np.ndarray, T: np.ndarray, R: np.ndarray) -> np.ndarray:
 
 def integrated_utility(pi: np.ndarray, W: np.ndarray) -> np.ndarray:
     """U_i = pi_i + sum_{j != i} W_ij pi_j (TR-1 Eq 13); W has a zero diagonal."""
-    return pi + np.einsum("...ij,...j->...i", W, pi)
+    return pi + (W @ pi[..., None])[..., 0]
