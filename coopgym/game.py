@@ -123,7 +123,7 @@ class CoopetitionGame:
         self.trust_on = bool(trust) and self.trust_params is not None
         self.sigma = self._resolve_signal_scale(signal_scale)
         self._off_diagonal = ~np.eye(self.n, dtype=bool)
-        self._gain = tr.erosion_gain(self.D, self.trust_params) if self.trust_on else None
+        self._rates = tr.pair_rates(self.D, self.trust_params) if self.trust_on else None
         self._signal_gain = self.trust_params.kappa / self.sigma if self.trust_on else None
         self._obs_index = self._observation_layout()
 
@@ -241,7 +241,7 @@ class CoopetitionGame:
         """TR-2 update of every ordered pair from the pre-step T and R."""
         p = self.trust_params
         s = np.tanh((a - self.baseline) * self._signal_gain)  # = trust_signal(a, b, sigma, kappa)
-        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, p, gain=self._gain)
+        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, p, rates=self._rates)
 
     # ---- hooks ------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ damage R_ij, both in [0, 1]; the trust ceiling is Theta_ij = 1 - R_ij.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,12 +48,24 @@ def trust_signal(a: np.ndarray, baseline: np.ndarray, sigma: np.ndarray, kappa: 
     return np.tanh(kappa * (a - baseline) / sigma)
 
 
-def erosion_gain(D: np.ndarray, p: TrustParams) -> np.ndarray:
-    """lambda_minus * (1 + xi * D_ij): the per-pair rate of trust erosion."""
-    return p.lambda_minus * (1.0 + p.xi * D)
+@dataclass(frozen=True)
+class PairRates:
+    """The per-pair rates of one game, precomputed once (zero on the diagonal)."""
+
+    build: np.ndarray    # lambda_plus
+    erode: np.ndarray    # lambda_minus * (1 + xi * D_ij)
+    damage: np.ndarray   # mu_R
+    keep: float          # 1 - delta_R
+    may_undershoot: bool  # erosion rate above 1 can push T below 0: clip at 0
 
 
-def trust_update(T, R, s, D, p: TrustParams, mask=None, gain=None):
+def pair_rates(D: np.ndarray, p: TrustParams) -> PairRates:
+    off = 1.0 - np.eye(np.shape(D)[-1])
+    erode = p.lambda_minus * (1.0 + p.xi * np.asarray(D)) * off
+    return PairRates(p.lambda_plus * off, erode, p.mu_R * off, 1.0 - p.delta_R, bool(np.max(erode) > 1.0))
+
+
+def trust_update(T, R, s, D, p: TrustParams, mask=None, rates: PairRates | None = None):
     """One TR-2 step for every ordered pair, from the pre-step T and R.
 
     s > 0:  dT = lambda_plus * s * max(0, min(1 - T, Theta - T))
@@ -64,32 +75,27 @@ def trust_update(T, R, s, D, p: TrustParams, mask=None, gain=None):
 
     ``s`` is the per-agent signal (..., n) (observed agent j on the last axis) or
     a full (..., n, n) pair signal. ``mask`` (..., n, n) limits the update to the
-    pairs that interacted this step; ``gain`` is ``erosion_gain(D, p)`` when the
-    caller has it precomputed. The diagonal stays at 0.
+    pairs that interacted this step; ``rates`` is ``pair_rates(D, p)`` when the
+    caller has it precomputed. The diagonal stays at 0 (the rates are 0 there).
     Returns the new (T, R).
     """
-    n = T.shape[-1]
     if s.ndim == T.ndim - 1:
         s = s[..., None, :]
-    # a zero signal on the diagonal (and T_ii = R_ii = 0) keeps the diagonal at 0 without a mask
-    s = s * _off_diagonal(n) if mask is None else s * (_off_diagonal(n) * mask)
+    r = pair_rates(D, p) if rates is None else rates
     ceiling = 1.0 - R
     negative = s < 0.0
-    gain = erosion_gain(D, p) if gain is None else gain
-    dT = np.where(negative, s * T * gain,
-                  (p.lambda_plus * s) * np.maximum(ceiling - T, 0.0))
-    T_new = np.minimum(np.maximum(T + dT, 0.0), ceiling)
-    # with rates in [0, 1] and |s| <= 1, R + dR stays in [0, 1]: R + mu|s|(1 - R) <= 1, R(1 - delta) >= 0
-    R_new = R + np.where(negative, (-p.mu_R * s) * ceiling, -p.delta_R * R)
+    # min(1 - T, Theta - T) = Theta - T since Theta <= 1
+    dT = s * np.where(negative, T * r.erode, r.build * np.maximum(ceiling - T, 0.0))
+    T_new = np.minimum(T + dT, ceiling)
+    if r.may_undershoot:
+        T_new = np.maximum(T_new, 0.0)
+    # with rates in [0, 1] and |s| <= 1 the damage stays in [0, 1] without clipping:
+    # R + mu|s|(1 - R) <= 1 and R(1 - delta) >= 0
+    R_new = np.where(negative, R - (s * r.damage) * ceiling, R * r.keep)
     if mask is None:
         return T_new, R_new
     # pairs that did not interact keep their trust and damage (no signal is not a good signal)
     return np.where(mask, T_new, T), np.where(mask, R_new, R)
-
-
-@functools.lru_cache(maxsize=64)
-def _off_diagonal(n: int) -> np.ndarray:
-    return 1.0 - np.eye(n)
 
 
 def mean_trust(T: np.ndarray) -> np.ndarray:

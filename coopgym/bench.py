@@ -1,0 +1,136 @@
+"""Speed measurements behind ``coopgym bench``: every figure is measured side by side in one run.
+
+Each interface is timed beside a *bare numpy kernel*: the same step math (TR-2
+trust update, TR-1 payoff, reward layer) written straight through with no
+adapter, state object or validation. The ratio env / kernel is the price of
+the interface. ``tests/test_bench.py`` checks that the kernel computes exactly
+what the game computes, so the comparison is honest.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import gymnasium
+import numpy as np
+
+import coopgym
+from coopgym.envs import make_game
+
+
+def rate(step: Callable[[], object], work: int, min_seconds: float = 0.3, max_calls: int = 1_000_000) -> float:
+    """Work units per second of ``step`` (called repeatedly for at least ``min_seconds``)."""
+    step()  # warm-up
+    calls, start = 0, time.perf_counter()
+    batch = 1
+    while True:
+        for _ in range(batch):
+            step()
+        calls += batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds or calls >= max_calls:
+            return calls * work / elapsed
+        batch = min(batch * 2, 4096)
+
+
+def trust_kernel(game):
+    """The TR-1/TR-2 step of ``game`` as bare numpy: (T, R, a) -> (T', R', rewards); n <= 8."""
+    p = game.trust_params
+    e, b, n = game.e, game.baseline, game.n
+    signal_gain = p.kappa / game.sigma
+    off = 1.0 - np.eye(n)
+    build, erode, damage = p.lambda_plus * off, p.lambda_minus * (1.0 + p.xi * game.D) * off, p.mu_R * off
+    D, alpha, gamma, theta, m = game.D, game.alpha, game.gamma, game.theta, game.m
+
+    def step(T, R, a):
+        a = np.minimum(np.maximum(a, 0.0), e)
+        s = np.tanh((a - b) * signal_gain)[:, None, :]
+        c = 1.0 - R
+        neg = s < 0.0
+        T2 = np.maximum(np.minimum(T + s * np.where(neg, T * erode, build * np.maximum(c - T, 0.0)), c), 0.0)
+        R2 = np.where(neg, R - s * damage * c, R * (1.0 - p.delta_R))
+        g = (a * (a > 1e-10)).prod(axis=1) ** (1.0 / n)
+        pi = e - a + theta * np.log1p(a) + alpha * (gamma * g)[:, None]
+        r = pi + m * ((D * np.minimum(T2, 1.0 - R2)) @ pi[:, :, None])[:, :, 0]
+        return T2, R2, r
+
+    return step
+
+
+def _kernel_rate(env_id: str, N: int, n_agents: int | None = None, **options) -> float:
+    game = make_game(env_id, **({"n_agents": n_agents} if n_agents else {}), **options)
+    state = game.reset(np.arange(N, dtype=np.uint64))
+    kernel, a = trust_kernel(game), np.tile(game.e * 0.4, (N, 1))
+    T, R = state.T, state.R
+    return rate(lambda: kernel(T, R, a), N)
+
+
+def single_env_rates(env_id: str = "SLCD-v0") -> dict:
+    """Steps/s of gymnasium.make(...) and of the PettingZoo parallel env, beside the kernel at N = 1."""
+    env = gymnasium.make(f"coopgym/{env_id}")
+    env.reset(seed=0)
+    action = np.array([40.0], dtype=np.float32)
+
+    def gym_step():
+        *_, term, trunc, _ = env.step(action)
+        if term or trunc:
+            env.reset()
+
+    par = coopgym.parallel_env(env_id)
+    par.reset(seed=0)
+    actions = {a: np.array([40.0], dtype=np.float32) for a in par.possible_agents}
+
+    def par_step():
+        par.step(actions)
+        if not par.agents:
+            par.reset()
+
+    kernel = _kernel_rate(env_id, 1)
+    gym_rate, par_rate = rate(gym_step, 1), rate(par_step, 1)
+    return {"env": env_id, "kernel_steps_per_s": kernel,
+            "gymnasium_steps_per_s": gym_rate, "gymnasium_ratio": kernel / gym_rate,
+            "pettingzoo_parallel_steps_per_s": par_rate, "pettingzoo_ratio": kernel / par_rate}
+
+
+def vector_rates(env_id: str = "TrustDilemma-v0", sizes=(1, 16, 256, 4096, 65536), min_seconds=0.3) -> list[dict]:
+    """Env-steps/s of the batched envs at each N, beside the kernel at the same N."""
+    rows = []
+    for N in sizes:
+        multi = coopgym.vector_env(env_id, num_envs=N)
+        multi.reset(seed=0)
+        a = np.tile(multi.game.e * 0.4, (N, 1))
+        gvec = gymnasium.make_vec(f"coopgym/{env_id}", num_envs=N, coplayers="constant/40")
+        gvec.reset(seed=0)
+        ga = np.full((N, 1), 40.0, dtype=np.float32)
+        kernel = _kernel_rate(env_id, N)
+        multi_rate = rate(lambda: multi.step(a), N, min_seconds)
+        gym_rate = rate(lambda: gvec.step(ga), N, min_seconds)
+        rows.append({"env": env_id, "N": N, "kernel_env_steps_per_s": kernel,
+                     "multi_agent_vector_env_steps_per_s": multi_rate, "multi_agent_ratio": kernel / multi_rate,
+                     "gymnasium_vector_env_steps_per_s": gym_rate, "gymnasium_vector_ratio": kernel / gym_rate})
+    return rows
+
+
+def agent_scaling(env_id: str = "TrustDilemma-v0", agents=(2, 5, 10, 20, 40), N: int = 256) -> list[dict]:
+    """Cost per env-step as n grows, and that cost per trust pair n (n - 1): flat means O(n^2)."""
+    rows = []
+    for n in agents:
+        multi = coopgym.vector_env(env_id, num_envs=N, n_agents=n)
+        multi.reset(seed=0)
+        a = np.tile(multi.game.e * 0.4, (N, 1))
+        r = rate(lambda: multi.step(a), N)
+        micro = 1e6 / r
+        rows.append({"env": env_id, "n": n, "env_steps_per_s": r, "us_per_env_step": micro,
+                     "ns_per_trust_pair": 1e3 * micro / (n * (n - 1))})
+    return rows
+
+
+def env_rates(env_ids, N: int = 4096, **options) -> list[dict]:
+    """Env-steps/s of the multi-agent vector env for a list of environments (any mechanism)."""
+    rows = []
+    for env_id in env_ids:
+        multi = coopgym.vector_env(env_id, num_envs=N, **options)
+        multi.reset(seed=0)
+        a = np.tile(multi.game.e * 0.4, (N, 1))
+        rows.append({"env": env_id, "n": multi.n_agents, "N": N, "env_steps_per_s": rate(lambda: multi.step(a), N)})
+    return rows

@@ -1,0 +1,210 @@
+"""Execution backends: in-process, a local process pool, or Ray. All yield records as runs finish.
+
+Workers only compute; the parent (the sweep) writes each record to the
+ledger as it arrives. A run that raises becomes a ``failed`` record inside
+the worker (:func:`run_guarded`), so one bad run never stops a sweep. The run
+function is given as a callable or as a dotted path ``"module:function"``,
+resolved in the worker; the default is the executor,
+``coopgym.runner.execute:execute``.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, Union
+
+from .records import RunConfig, RunRecord, library_versions, summarise_error, utc_now
+
+RunFn = Callable[[RunConfig], RunRecord]
+RunFnSpec = Union[str, RunFn, None]
+DEFAULT_RUN_FN = "coopgym.runner.execute:execute"
+BACKENDS = ("local", "ray")
+_resolved: dict[str, RunFn] = {}
+
+
+def resolve_run_fn(spec: RunFnSpec = None) -> RunFn:
+    """A callable from a callable, a ``"module:function"`` path, or None (the executor)."""
+    if callable(spec):
+        return spec
+    path = spec or DEFAULT_RUN_FN
+    if path not in _resolved:
+        module, _, name = path.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), name or "execute")
+        except (ImportError, AttributeError) as err:
+            raise ValueError(f"run function {path!r} is not available: {err}") from err
+        if not callable(fn):
+            raise TypeError(f"run function {path!r} is not callable")
+        _resolved[path] = fn
+    return _resolved[path]
+
+
+def run_guarded(config: RunConfig, run_fn: RunFnSpec = None) -> RunRecord:
+    """Run one config; an exception becomes a failed record. Fills timings and versions if missing."""
+    started = utc_now()
+    try:
+        record = resolve_run_fn(run_fn)(config)
+        if not isinstance(record, RunRecord):
+            raise TypeError(f"run function returned {type(record).__name__}, not a RunRecord")
+        if record.config_hash != config.config_hash:
+            raise ValueError(f"run function returned a record of another config ({record.config.label()})")
+    except Exception as exc:  # noqa: BLE001 - any failure of a run is data, not a crash of the sweep
+        record = RunRecord.failure(config, summarise_error(exc))
+    record.started_at = record.started_at or started
+    record.finished_at = record.finished_at or utc_now()
+    record.versions = record.versions or library_versions()
+    return record
+
+
+def _lost(config: RunConfig, why: str) -> RunRecord:
+    """A failed record for a run whose worker was lost (the run itself raised nothing we saw)."""
+    return RunRecord.failure(config, f"RuntimeError: {why}", finished_at=utc_now(), versions=library_versions())
+
+
+class SerialBackend:
+    """Runs in this process, one after another (``--workers 1``): least overhead, easiest to debug."""
+
+    name = "serial"
+
+    def __init__(self, run_fn: RunFnSpec = None):
+        self.run_fn = resolve_run_fn(run_fn)
+
+    def run(self, configs: Iterable[RunConfig]) -> Iterator[RunRecord]:
+        for config in configs:
+            yield run_guarded(config, self.run_fn)
+
+    def close(self) -> None:
+        pass
+
+
+class LocalBackend:
+    """A pool of ``workers`` spawned processes (spawn: safe beside the progress bar's thread).
+
+    At most ``2 x workers`` runs are in flight. If a worker process dies (killed,
+    out of memory), the runs in flight are recorded as failed and the pool is
+    restarted for the rest.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, run_fn: RunFnSpec = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        if isinstance(run_fn, str) or run_fn is None:
+            resolve_run_fn(run_fn)  # fail fast in the parent with a clear error
+        self.run_fn = run_fn
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        self.close()
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def run(self, configs: Iterable[RunConfig]) -> Iterator[RunRecord]:
+        todo = iter(configs)
+        pool = self._new_pool()
+        pending: dict[Future, RunConfig] = {}
+        try:
+            while True:
+                while len(pending) < 2 * self.workers:
+                    config = next(todo, None)
+                    if config is None:
+                        break
+                    pending[pool.submit(run_guarded, config, self.run_fn)] = config
+                if not pending:
+                    return
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in finished:
+                    config = pending.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        yield _lost(config, "a worker process died while this run was in flight "
+                                            "(killed, out of memory or crashed); it is retried by the next sweep")
+                    except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable record
+                        yield _lost(config, f"the worker could not return the record: {summarise_error(exc)}")
+                if broken:
+                    for fut, config in list(pending.items()):
+                        yield _lost(config, "a worker process of the pool died while this run was in flight; "
+                                            "it is retried by the next sweep")
+                    pending.clear()
+                    pool = self._new_pool()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class RayBackend:
+    """Ray tasks (one CPU each). Connects to ``address`` (e.g. ``ray://head:10001`` or ``auto``);
+    without one, starts a local Ray unless Ray is already initialised in this process.
+    Cluster nodes need coopgym installed (or a ``runtime_env``)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, run_fn: RunFnSpec = None, num_cpus: int | None = None):
+        import ray
+
+        self._ray = ray
+        self._started = False
+        if not ray.is_initialized():
+            kwargs = {"address": address} if address else {"num_cpus": num_cpus}
+            ray.init(**kwargs, include_dashboard=False, log_to_driver=False)
+            self._started = True
+        if isinstance(run_fn, str) or run_fn is None:
+            resolve_run_fn(run_fn)
+        self.run_fn = run_fn
+        self._task = ray.remote(num_cpus=1)(run_guarded)
+
+    def run(self, configs: Iterable[RunConfig]) -> Iterator[RunRecord]:
+        ray = self._ray
+        window = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
+        todo = iter(configs)
+        pending: dict = {}
+        try:
+            while True:
+                while len(pending) < window:
+                    config = next(todo, None)
+                    if config is None:
+                        break
+                    pending[self._task.remote(config, self.run_fn)] = config
+                if not pending:
+                    return
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    config = pending.pop(ref)
+                    try:
+                        yield ray.get(ref)
+                    except Exception as exc:  # noqa: BLE001 - worker or node lost: record, go on
+                        yield _lost(config, f"the Ray task failed: {type(exc).__name__}: {str(exc)[:500]}")
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+
+    def close(self) -> None:
+        if self._started:
+            self._ray.shutdown()
+            self._started = False
+
+
+def make_backend(name: str = "local", *, workers: int | None = None, address: str | None = None,
+                 run_fn: RunFnSpec = None):
+    """``local`` (a process pool; in-process when ``workers == 1``) or ``ray``."""
+    if name == "local":
+        if address:
+            raise ValueError("--address is for --backend ray; the local backend runs on this machine")
+        if workers is not None and workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {workers}")
+        return SerialBackend(run_fn) if workers == 1 else LocalBackend(workers, run_fn)
+    if name == "ray":
+        return RayBackend(address, run_fn, num_cpus=workers)
+    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+

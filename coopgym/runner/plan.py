@@ -1,0 +1,254 @@
+"""Run plans: a grid from a TOML file or from command-line lists -> a list of :class:`RunConfig`.
+
+Policy and environment names are checked against the registries
+(``coopgym.baselines.policy_names()``, ``coopgym.envs.env_ids()``), imported
+lazily; tests and tools may pass the name lists instead. ``all`` expands to
+every registered name (for rewards: the three named modes).
+
+TOML plan format (every key optional except policies and envs)::
+
+    policies = ["ippo", "constant/50"]      # or "all"
+    envs = "all"
+    rewards = ["private", "m=0.5"]          # default: the three modes
+    seeds = "0-6"                           # or [0, 1, 2]
+    steps = [100000]
+    eval_episodes = 10
+    options = { n_agents = 3 }              # extra environment options
+    ledger = "runs/ledger.db"
+
+    [[grid]]                                # optional extra grids; each inherits the keys above
+    policies = ["oracle/equilibrium"]
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import itertools
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .records import REWARD_MODES, RunConfig, canonical_reward, unique
+
+GRID_KEYS = ("policies", "envs", "rewards", "seeds", "steps", "eval_episodes", "options")
+PLAN_KEYS = GRID_KEYS + ("ledger", "grid")
+# Policies of these families do not train: their budget is 0 whatever the grid says.
+STATIC_PREFIXES = ("constant/", "heuristic/", "oracle/")
+
+
+class PlanError(ValueError):
+    """A run plan that cannot be run (unknown name, impossible value, unreadable file)."""
+
+
+def trains(policy: str) -> bool:
+    """Whether a policy learns (uses a training budget); constants, heuristics and oracles do not."""
+    return not policy.startswith(STATIC_PREFIXES)
+
+
+def _registry(module: str, func: str) -> list[str]:
+    try:
+        names = getattr(importlib.import_module(module), func)()
+    except (ImportError, AttributeError) as err:
+        raise PlanError(f"cannot read the registry {module}.{func}(): {err}") from err
+    return list(names)
+
+
+def policy_registry() -> list[str]:
+    return _registry("coopgym.baselines", "policy_names")
+
+
+def env_registry() -> list[str]:
+    return _registry("coopgym.envs", "env_ids")
+
+
+def describe_choices(names: Sequence[str], limit: int = 40) -> str:
+    """A short list of names: numbered families collapse to ``constant/{0..100}``."""
+    families: dict[str, list[int]] = {}
+    plain: list[str] = []
+    for name in names:
+        m = re.match(r"^(.*/)(\d+)$", name)
+        if m:
+            families.setdefault(m.group(1), []).append(int(m.group(2)))
+        else:
+            plain.append(name)
+    parts = plain + [f"{p}{{{min(v)}..{max(v)}}}" if len(v) > 1 else f"{p}{v[0]}" for p, v in families.items()]
+    more = f", ... ({len(parts) - limit} more)" if len(parts) > limit else ""
+    return ", ".join(parts[:limit]) + more
+
+
+def _split(value: Any, what: str) -> list:
+    """A comma-separated string or a list -> list of stripped items (non-empty)."""
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    elif isinstance(value, (list, tuple)):
+        items = [v.strip() if isinstance(v, str) else v for v in value]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        items = [value]
+    else:
+        raise PlanError(f"{what}: expected a comma-separated string or a list, got {value!r}")
+    if not items or any(v == "" for v in items):
+        raise PlanError(f"{what}: empty entry in {value!r}")
+    return items
+
+
+def resolve_names(value: Any, registry: Sequence[str], what: str) -> list[str]:
+    """Names from a list/comma string, ``all`` expanding to the registry; unknown names -> PlanError."""
+    items = _split(value, what)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise PlanError(f"{what}: names must be strings, got {item!r}")
+        if item == "all":
+            out.extend(registry)
+        elif item in registry:
+            out.append(item)
+        else:
+            close = difflib.get_close_matches(item, registry, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise PlanError(f"unknown {what[:-1] if what.endswith('s') else what} {item!r}{hint}; "
+                            f"choose from: {describe_choices(registry)}")
+    return list(dict.fromkeys(out))
+
+
+def resolve_rewards(value: Any) -> list[str]:
+    out: list[str] = []
+    for item in _split(value, "rewards"):
+        if item == "all":
+            out.extend(REWARD_MODES)
+            continue
+        try:
+            out.append(canonical_reward(str(item) if not isinstance(item, str) else item))
+        except ValueError as err:
+            raise PlanError(str(err)) from None
+    return list(dict.fromkeys(out))
+
+
+def parse_ints(value: Any, what: str, minimum: int = 0) -> list[int]:
+    """Integers from ``"0,1,2"``, ``"0-6"`` (inclusive range) or a list; below ``minimum`` -> PlanError."""
+    out: list[int] = []
+    for item in _split(value, what):
+        text = str(item).strip()
+        m = re.fullmatch(r"(-?\d+)\s*-\s*(-?\d+)", text)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo:
+                raise PlanError(f"{what}: empty range {text!r}")
+            vals = list(range(lo, hi + 1))
+        elif isinstance(item, bool) or not re.fullmatch(r"-?\d+(\.0*)?", text):
+            raise PlanError(f"{what}: {item!r} is not an integer (use e.g. 0,1,2 or 0-6)")
+        else:
+            vals = [int(float(text))]
+        for v in vals:
+            if v < minimum:
+                kind = "budget" if what == "steps" else what
+                raise PlanError(f"{what}: {v} is {'negative' if v < 0 else 'too small'}; "
+                                f"a {kind} must be >= {minimum}")
+        out.extend(vals)
+    return list(dict.fromkeys(out))
+
+
+def expand(policies: Any, envs: Any, rewards: Any = "all", seeds: Any = "0", steps: Any = "0",
+           eval_episodes: int = 10, options: Mapping[str, Any] | None = None, *,
+           policy_names: Iterable[str] | None = None, env_ids: Iterable[str] | None = None) -> list[RunConfig]:
+    """The cartesian grid policies x envs x rewards x seeds x steps as configs (duplicates removed).
+
+    Static policies (constants, heuristics, oracles) get ``steps = 0``.
+    """
+    pols = resolve_names(policies, list(policy_names) if policy_names is not None else policy_registry(), "policies")
+    ens = resolve_names(envs, list(env_ids) if env_ids is not None else env_registry(), "envs")
+    rews = resolve_rewards(rewards)
+    seed_list = parse_ints(seeds, "seeds")
+    step_list = parse_ints(steps, "steps")
+    eval_n = parse_ints(eval_episodes, "eval_episodes", minimum=1)
+    if len(eval_n) != 1:
+        raise PlanError(f"eval_episodes must be one integer, got {eval_episodes!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise PlanError(f"options must be a table of name = value, got {options!r}")
+    configs = []
+    for pol, env, rew, seed, budget in itertools.product(pols, ens, rews, seed_list, step_list):
+        try:
+            configs.append(RunConfig(pol, env, rew, seed, budget if trains(pol) else 0, eval_n[0],
+                                     tuple(sorted((options or {}).items()))))
+        except (TypeError, ValueError) as err:
+            raise PlanError(f"{pol} on {env}: {err}") from None
+    return unique(configs)
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"plan file {p} does not exist")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise PlanError(f"plan file {p} is not valid TOML: {err}") from None
+
+
+def from_mapping(plan: Mapping[str, Any], *, source: str = "plan", policy_names: Iterable[str] | None = None,
+                 env_ids: Iterable[str] | None = None) -> list[RunConfig]:
+    """Configs from a parsed plan (top-level grid plus optional ``[[grid]]`` tables inheriting it)."""
+    unknown = sorted(set(plan) - set(PLAN_KEYS))
+    if unknown:
+        raise PlanError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(PLAN_KEYS)}")
+    base = {k: plan[k] for k in GRID_KEYS if k in plan}
+    grids = plan.get("grid", [])
+    if not isinstance(grids, list) or not all(isinstance(g, Mapping) for g in grids):
+        raise PlanError(f"{source}: 'grid' must be an array of tables ([[grid]])")
+    tables = [base] if not grids else [{**base, **g} for g in grids]
+    if grids and {"policies", "envs"} <= set(base):
+        tables.insert(0, base)
+    names = list(policy_names) if policy_names is not None else None
+    ids = list(env_ids) if env_ids is not None else None
+    configs: list[RunConfig] = []
+    for i, table in enumerate(tables):
+        where = source if not grids else f"{source} grid {i + 1}"
+        bad = sorted(set(table) - set(GRID_KEYS))
+        if bad:
+            raise PlanError(f"{where}: unknown key(s) {', '.join(bad)}; allowed: {', '.join(GRID_KEYS)}")
+        for key in ("policies", "envs"):
+            if key not in table:
+                raise PlanError(f"{where}: missing '{key}' (a list of names or \"all\")")
+        try:
+            configs += expand(**table, policy_names=names, env_ids=ids)
+        except PlanError as err:
+            raise PlanError(f"{where}: {err}") from None
+    return unique(configs)
+
+
+def from_file(path: str | Path, **registries: Any) -> tuple[list[RunConfig], dict[str, Any]]:
+    """Configs and the raw plan (for its ``ledger`` key) from a TOML plan file."""
+    plan = load_toml(path)
+    return from_mapping(plan, source=f"plan file {path}", **registries), plan
+
+
+def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings -> dict; VALUE is parsed as TOML (numbers, booleans, lists), else kept as text."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise PlanError(f"option {pair!r}: expected KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[key.strip()] = value
+    return out
+
+
+def summarise(configs: Sequence[RunConfig]) -> dict[str, list]:
+    """The distinct values of each grid axis (for the dry-run header)."""
+    axes: dict[str, list] = {"policies": [], "envs": [], "rewards": [], "seeds": [], "steps": []}
+    for c in configs:
+        for axis, value in zip(axes, (c.policy, c.env, c.reward, c.seed, c.steps)):
+            if value not in axes[axis]:
+                axes[axis].append(value)
+    return axes

@@ -1,0 +1,29 @@
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import coopgym
+
+ENV_IDS = coopgym.env_ids()
+
+
+def pytest_configure(config):
+    warnings.filterwarnings("ignore", message=".*symmetric and normalized space.*")
+
+
+@pytest.fixture(params=ENV_IDS)
+def env_id(request):
+    return request.param
+
+
+def random_actions(game, rng, batch=1):
+    """Actions uniform in [0, e_i], with exact corners (0 and e) mixed in."""
+    a = rng.uniform(0, 1, size=(batch, game.n)) * game.e
+    corner = rng.uniform(size=a.shape)
+    a = np.where(corner < 0.1, 0.0, np.where(corner > 0.9, game.e, a))
+    return a
+
+
+LEARNING = os.environ.get("COOPGYM_LEARNING", "short")

@@ -1,0 +1,27 @@
+"""The bench's bare kernel computes exactly the game's step, so its ratios are honest."""
+import numpy as np
+import pytest
+
+from coopgym.bench import rate, trust_kernel
+from coopgym.envs import make_game
+
+
+@pytest.mark.parametrize("env_id, options", [("TrustDilemma-v0", {}), ("SLCD-v0", {"reward": "private"}),
+                                             ("RecoveryRace-v0", {"n_agents": 5, "mutuality": 0.4})])
+def test_kernel_equals_game_step(env_id, options):
+    game = make_game(env_id, **options)
+    state = game.reset(np.arange(32, dtype=np.uint64))
+    kernel = trust_kernel(game)
+    rng = np.random.default_rng(0)
+    T, R = state.T, state.R
+    for _ in range(20):
+        a = rng.uniform(-10, 1.2, size=(32, game.n)) * game.e
+        state, res = game.step(state, a)
+        T, R, r = kernel(T, R, a)
+        np.testing.assert_allclose(T, state.T, atol=1e-12)
+        np.testing.assert_allclose(R, state.R, atol=1e-12)
+        np.testing.assert_allclose(r, res.rewards, rtol=1e-10)
+
+
+def test_rate_counts_work_per_second():
+    assert rate(lambda: None, work=10, min_seconds=0.01) > 0
