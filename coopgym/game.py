@@ -221,7 +221,7 @@ class CoopetitionGame:
         if self.trust_on:
             self.update_trust(state, new, a)
         pi, own = self.payoff(state, new, a)
-        r = rewards(pi, self.weights(new), own, self.m)
+        r = rewards(pi, self.weights(new), own, self.m, state.active if self.VARIABLE_AGENTS else None)
         self.advance(state, new, a)
         if self.normalize_reward or self.reward_scale != 1.0:
             r = r * (self.reward_scale / (self.e.max() if self.normalize_reward else 1.0))

@@ -42,10 +42,13 @@ def mutuality_label(m: float) -> str:
     return f"m={m:g}"
 
 
-def rewards(pi: np.ndarray, W: np.ndarray | None, own: np.ndarray | None, m: float) -> np.ndarray:
+def rewards(pi: np.ndarray, W: np.ndarray | None, own: np.ndarray | None, m: float,
+            active: np.ndarray | None = None) -> np.ndarray:
     """Per-agent rewards (..., n) from payoffs pi (..., n), weights W (..., n, n), own terms.
 
     ``W`` None means no interdependence (W = 0); ``own`` None means no own terms.
+    ``active`` (..., n) marks the agents in the game: the others get 0 and the
+    cooperative mean runs over the active agents only.
     """
     r = pi if own is None else pi + own
     if W is None or m == 0.0:
@@ -53,7 +56,14 @@ def rewards(pi: np.ndarray, W: np.ndarray | None, own: np.ndarray | None, m: flo
     else:
         spill = (W @ pi[..., None])[..., 0]
         integrated = r + spill if m >= 1.0 else r + m * spill
+    if active is not None:
+        integrated = np.where(active, integrated, 0.0)
     if m <= 1.0:
         return integrated
     w = m - 1.0
-    return (1.0 - w) * integrated + w * integrated.mean(axis=-1, keepdims=True)
+    if active is None:
+        mean = integrated.mean(axis=-1, keepdims=True)
+    else:
+        mean = integrated.sum(axis=-1, keepdims=True) / np.maximum(active.sum(axis=-1, keepdims=True), 1)
+    r = (1.0 - w) * integrated + w * mean
+    return r if active is None else np.where(active, r, 0.0)

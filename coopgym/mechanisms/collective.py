@@ -209,23 +209,28 @@ def best_response(a, theta, omega, beta, c, phi_B, phi_C, a_max, members=None, s
 
 def equilibrium(theta, omega, beta, c, phi_B, phi_C, a_max, members=None, a0=None, damping=None,
                 max_iter: int = 500, tol: float = 1e-10, steps: int = 60) -> Equilibrium:
-    """General equilibrium of the TR-3 game by damped best-response iteration.
+    """General equilibrium of the TR-3 game by damped best-response iteration (``theta`` is (..., n)).
 
-    a <- a + lam * (BR(a) - a). By default lam = 1 for agents whose best
-    response is a bound (0 or a_max) and lam = 1 / (number of agents with an
-    interior best response) otherwise, which lands a symmetric interior
-    profile on the equilibrium in one step; pass ``damping`` for a fixed lam.
-    Starts from ``a0`` (default a_max / 2 for every member). Stops when no
+    a <- a + lam * (BR(a) - a), every agent at once, BR by bisection on the
+    agent's FOC. Default step sizes: lam = 1 / p for agents with an interior
+    best response (p of them; a symmetric interior profile lands on the
+    equilibrium in one step); an agent whose best response is a bound starts
+    at lam = 1 / m and doubles lam (up to 1) while it keeps moving the same
+    way, and drops back when it turns. Pass ``damping`` for a fixed lam.
+    Starts from ``a0`` (default a_max / 2 for every member); stops when no
     effort moves by more than tol * a_max. With heterogeneous loyalty the
     equilibrium is a corner: only the agents with the highest
-    (1 + phi_B theta) / (1 - phi_C theta) contribute.
+    (1 + phi_B theta) / (1 - phi_C theta) contribute below a_max.
     """
     theta = np.asarray(theta, dtype=float)
     shape = np.broadcast_shapes(theta.shape, np.shape(a_max) + (1,),
                                 (1,) if members is None else np.shape(members))
     a_max_v = np.broadcast_to(_b(a_max), shape)
     mask = np.ones(shape, dtype=bool) if members is None else np.broadcast_to(np.asarray(members, dtype=bool), shape)
+    m = np.maximum(mask.sum(axis=-1, keepdims=True), 1)
     a = np.where(mask, 0.5 * a_max_v if a0 is None else np.broadcast_to(a0, shape), 0.0).astype(float)
+    lam_bound = np.broadcast_to(1.0 / m, shape).astype(float)
+    prev = np.zeros(shape)
     converged = np.zeros(shape[:-1], dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):
@@ -233,11 +238,14 @@ def equilibrium(theta, omega, beta, c, phi_B, phi_C, a_max, members=None, a0=Non
         if damping is None:
             bound = (br <= 0.0) | (br >= a_max_v)
             interior = (mask & ~bound).sum(axis=-1, keepdims=True)
-            lam = np.where(bound, 1.0, 1.0 / np.maximum(interior, 1))
+            persistent = bound & (np.sign(br - a) == np.sign(prev))
+            lam_bound = np.where(persistent, np.minimum(2.0 * lam_bound, 1.0), 1.0 / m)
+            lam = np.where(bound, lam_bound, 1.0 / np.maximum(interior, 1))
         else:
             lam = damping
-        step = lam * (br - a)
-        a = np.where(mask, a + step, 0.0)
+        step = np.where(mask, lam * (br - a), 0.0)
+        a = a + step
+        prev = step
         converged = np.all(np.abs(step) <= tol * a_max_v, axis=-1)
         if converged.all():
             break

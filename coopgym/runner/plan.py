@@ -40,8 +40,16 @@ class PlanError(ValueError):
     """A run plan that cannot be run (unknown name, impossible value, unreadable file)."""
 
 
-def trains(policy: str) -> bool:
-    """Whether a policy learns (uses a training budget); constants, heuristics and oracles do not."""
+def trains(policy: str, registry: bool = True) -> bool:
+    """Whether a policy learns (uses a training budget): the registry's ``trains`` flag when the
+    policy is registered, else by name (constants, heuristics and oracles do not train)."""
+    if registry:
+        try:
+            entry = importlib.import_module("coopgym.baselines").REGISTRY.get(policy)
+        except (ImportError, AttributeError):
+            entry = None
+        if entry is not None and hasattr(entry, "trains"):
+            return bool(entry.trains)
     return not policy.startswith(STATIC_PREFIXES)
 
 

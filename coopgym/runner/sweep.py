@@ -163,4 +163,26 @@ def measure_overhead(configs: Sequence[RunConfig] | None = None, run_fn: RunFnSp
             os.environ["COOPGYM_SYNTHETIC_SECONDS"] = old
     d, r = min(direct), min(runner)
     return {"runs": len(configs), "workers": workers, "direct_seconds": d, "runner_seconds": r,
-            "overhead": r / d - 1.0, "per_run_ms": (r - d) / len(configs) * 1000}
+            "overhead": r / d - 1.0 if workers == 1 else r * workers / d - 1.0,
+            "per_run_ms": (r - d / workers) / len(configs) * 1000}
+
+
+def bench_runner() -> list[dict]:
+    """`coopgym bench --runner`: the runner's overhead on synthetic runs of 20 ms (and 5 ms), and on
+    the real executor (static policies on SLCD-v0) when it is available. Target: overhead < 5 %."""
+    rows = []
+    for seconds in (0.02, 0.005):
+        rows.append({"run_fn": f"synthetic {seconds * 1000:.0f} ms", **measure_overhead(synthetic_seconds=seconds)})
+    try:
+        from .backends import resolve_run_fn
+        from .plan import expand
+
+        resolve_run_fn(None)
+        configs = expand("constant/50,heuristic/random,oracle/equilibrium", "SLCD-v0", "private,integrated", "0-4")
+        rows.append({"run_fn": "executor", **measure_overhead(configs, None, repeats=2)})
+    except Exception as err:  # noqa: BLE001 - the executor is optional here
+        rows.append({"run_fn": "executor", "unavailable": f"{type(err).__name__}: {err}"[:200]})
+    for row in rows:
+        if "overhead" in row:
+            row["overhead_percent"] = round(100 * row.pop("overhead"), 2)
+    return rows

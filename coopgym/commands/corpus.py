@@ -1,0 +1,40 @@
+"""`coopgym corpus export|validate`: a ledger as JSONL + Parquet with Croissant 1.0 metadata (CC-BY-4.0)."""
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    exp = sub.add_parser("export", help="export a ledger as a Croissant corpus")
+    exp.add_argument("--ledger", metavar="PATH", help="run ledger (default: $COOPGYM_LEDGER or coopgym-runs/ledger.db)")
+    exp.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    exp.add_argument("--name", default="coopgym-runs", help="dataset name")
+    exp.add_argument("--url", default=None, help="where the corpus is published (Croissant 'url')")
+    exp.add_argument("--creator", default="coopgym contributors", help="creator (organisation or person)")
+    exp.add_argument("--date", default=None, help="datePublished, YYYY-MM-DD (default: today)")
+    exp.add_argument("--ok-only", action="store_true", help="leave failed runs out")
+    exp.add_argument("--no-validate", action="store_true", help="skip the validation after writing")
+    val = sub.add_parser("validate", help="validate a corpus directory (required fields, sha256, mlcroissant)")
+    val.add_argument("dir", metavar="DIR")
+
+
+def run(args: argparse.Namespace) -> int:
+    from coopgym.runner import corpus
+    from coopgym.runner.ledger import default_ledger_path, read_records
+
+    if args.action == "validate":
+        warnings = corpus.validate_corpus(args.dir)
+        n = len(corpus.load_corpus(args.dir))
+        print(f"{args.dir}: valid Croissant 1.0, {n} runs" + (f"; {len(warnings)} warning(s)" if warnings else ""))
+        for w in warnings:
+            print(f"  warning: {w}")
+        return 0
+    records = read_records(args.ledger or default_ledger_path())
+    path = corpus.export_corpus(records, args.out, name=args.name, url=args.url or corpus.PROJECT_URL,
+                                creator=args.creator, date_published=args.date, include_failed=not args.ok_only,
+                                validate=not args.no_validate)
+    kept = sum(1 for r in records if not args.ok_only or r.status == "ok")
+    print(f"exported {kept} runs to {path.parent} ({corpus.JSONL}, {corpus.PARQUET}, {corpus.METADATA})"
+          + ("" if args.no_validate else "; Croissant metadata validated"))
+    return 0

@@ -1,0 +1,26 @@
+"""`coopgym report`: a self-contained HTML page with the leaderboard and plots (learning curves,
+reward-mode ablation per mechanism class, trust trajectories, audit classes)."""
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--ledger", metavar="PATH", help="run ledger (default: $COOPGYM_LEDGER or coopgym-runs/ledger.db)")
+    src.add_argument("--corpus", metavar="DIR", help="an exported corpus instead of a ledger")
+    parser.add_argument("--out", metavar="FILE", default="coopgym-report.html", help="output HTML file")
+    parser.add_argument("--audit", metavar="FILE", help="audit results JSON ({env: class} or [{env, class}])")
+    parser.add_argument("--title", default="coopgym report")
+
+
+def run(args: argparse.Namespace) -> int:
+    from coopgym.runner import leaderboard as lbm
+    from coopgym.runner import report
+
+    records = lbm.records_from(args.ledger, args.corpus)
+    audit = report.load_audit(args.audit) if args.audit else None
+    path = report.write_report(records, args.out, title=args.title, audit=audit,
+                               source=args.corpus or args.ledger or "the default ledger")
+    print(f"wrote {path} ({len(records)} runs)")
+    return 0

@@ -1,0 +1,76 @@
+"""`coopgym sweep`: run a grid (from --plan FILE or from flags) into the run ledger.
+
+Finished runs are skipped, so re-running the same command resumes a killed
+sweep. Exit status: 0 when every run is ok, 1 when some failed (they are
+recorded with their error), 2 on a bad plan or ledger (nothing is run).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    grid = parser.add_argument_group("grid (comma-separated lists; 'all' expands via the registries)")
+    grid.add_argument("--plan", metavar="FILE", help="TOML plan file (instead of the grid flags)")
+    grid.add_argument("--policies", help="policy names, e.g. ippo,constant/50 or all")
+    grid.add_argument("--envs", help="environment ids, e.g. SLCD-v0 or all")
+    grid.add_argument("--rewards", default=None,
+                      help="private, integrated, cooperative or m=<mutuality in [0,2]> (default: all three modes)")
+    grid.add_argument("--seeds", default=None, help="seeds, e.g. 0,1,2 or 0-6 (default: 0)")
+    grid.add_argument("--steps", default=None, help="training budgets in env steps (default: 0)")
+    grid.add_argument("--eval-episodes", type=int, default=None, help="evaluation episodes per run (default: 10)")
+    grid.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                      help="extra environment option (repeatable), e.g. --option n_agents=3")
+    run = parser.add_argument_group("execution")
+    run.add_argument("--ledger", metavar="PATH", help="run ledger (default: $COOPGYM_LEDGER or coopgym-runs/ledger.db)")
+    run.add_argument("--backend", choices=("local", "ray"), default="local", help="local process pool or Ray")
+    run.add_argument("--workers", type=int, default=None,
+                     help="parallel runs (default: CPU count; 1 runs in this process; with Ray: CPUs of a local Ray)")
+    run.add_argument("--address", help="Ray cluster address (e.g. auto or ray://head:10001); local Ray when omitted")
+    run.add_argument("--skip-failed", action="store_true", help="do not retry runs recorded as failed")
+    run.add_argument("--dry-run", action="store_true", help="print the plan and what is left to run; run nothing")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--run-fn", default=None, help=argparse.SUPPRESS)  # "module:function", for tests and plugins
+
+
+def build_plan(args: argparse.Namespace):
+    """(configs, ledger path) from the parsed arguments; raises PlanError on a bad plan."""
+    from coopgym.runner import plan
+    from coopgym.runner.ledger import default_ledger_path
+
+    flags = {k: getattr(args, k) for k in ("policies", "envs", "rewards", "seeds", "steps", "eval_episodes")}
+    if args.plan:
+        given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None] + (["--option"] if args.option else [])
+        if given:
+            raise plan.PlanError(f"give the grid either in --plan or as flags, not both (also got {', '.join(given)})")
+        configs, raw = plan.from_file(args.plan)
+        ledger = args.ledger or (Path(args.plan).parent / raw["ledger"] if "ledger" in raw else None)
+    else:
+        missing = [f"--{k}" for k in ("policies", "envs") if not flags[k]]
+        if missing:
+            raise plan.PlanError(f"missing {' and '.join(missing)} (or give a --plan FILE)")
+        defaults = {"rewards": "all", "seeds": "0", "steps": "0", "eval_episodes": 10}
+        grid = {k: (v if v is not None else defaults.get(k)) for k, v in flags.items()}
+        configs = plan.expand(**grid, options=plan.parse_options(args.option))
+        ledger = args.ledger
+    return configs, Path(ledger) if ledger else default_ledger_path()
+
+
+def run(args: argparse.Namespace) -> int:
+    from coopgym.runner.sweep import plan_text, run_sweep
+
+    configs, ledger = build_plan(args)
+    if args.dry_run:
+        print(plan_text(configs, ledger, retry_failed=not args.skip_failed))
+        return 0
+    summary = run_sweep(configs, ledger, backend=args.backend, workers=args.workers, address=args.address,
+                        run_fn=args.run_fn, retry_failed=not args.skip_failed,
+                        progress=not args.no_progress and sys.stderr.isatty())
+    print(summary.line())
+    for label, error in summary.failures[:10]:
+        print(f"  failed: {label}: {error}")
+    if len(summary.failures) > 10:
+        print(f"  ... and {len(summary.failures) - 10} more failures (see the ledger)")
+    return 1 if summary.failed else 0
