@@ -1,7 +1,7 @@
 """One registry of reference policies: learners, oracles, heuristics and constants.
 
 Names are stable: ``constant/37``, ``heuristic/random``, ``heuristic/tit_for_tat``,
-``oracle/equilibrium``, ``ippo``, ... ``make_policy(name)`` builds one;
+``oracle/equilibrium``, ``ippo``, ``probe/temporal/switch_at_0.9``, ... ``make_policy(name)`` builds one;
 ``policy_names()`` lists them. Oracles and learners register themselves from
 their own packages (``coopgym.oracles``, ``coopgym.baselines.learners``).
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from coopgym.baselines.heuristics import ConstantPolicy, RandomPolicy, TitForTat
+from coopgym.baselines.probes import probes
 from coopgym.policy import Policy
 
 
@@ -40,6 +41,8 @@ for _level in range(101):
              family="constant", reference=ConstantPolicy.reference)
 register("heuristic/random", RandomPolicy, kind="heuristic", family="heuristic", reference=RandomPolicy.reference)
 register("heuristic/tit_for_tat", TitForTat, kind="heuristic", family="heuristic", reference=TitForTat.reference)
+for _name, _probe in probes().items():  # the behavioural audit's scripted profiles
+    register(_name, (lambda probe=_probe: probe), kind="probe", family="audit", reference=_probe.reference)
 
 # packages that add their policies to the registry when they are present
 for _module in ("coopgym.oracles.policies", "coopgym.baselines.learners"):

@@ -6,6 +6,7 @@ import json
 
 def configure(parser):
     parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    parser.add_argument("--update-readme", metavar="PATH", help="rewrite the table between the envs markers of PATH")
 
 
 def catalogue() -> list[dict]:
@@ -32,7 +33,23 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+def with_table(readme: str) -> str:
+    """``readme`` with the text between <!-- envs:begin --> and <!-- envs:end --> replaced by the table."""
+    begin, end = "<!-- envs:begin -->", "<!-- envs:end -->"
+    if begin not in readme or end not in readme:
+        raise ValueError(f"the README has no {begin} ... {end} markers")
+    head, rest = readme.split(begin, 1)
+    return head + begin + "\n" + markdown() + "\n" + end + rest.split(end, 1)[1]
+
+
 def run(args) -> int:
+    if args.update_readme:
+        from pathlib import Path
+
+        path = Path(args.update_readme)
+        path.write_text(with_table(path.read_text()))
+        print(f"updated the environment table in {path}")
+        return 0
     rows = catalogue()
     if args.format == "json":
         print(json.dumps(rows, indent=2))

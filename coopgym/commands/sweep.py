@@ -14,7 +14,7 @@ from pathlib import Path
 def configure(parser: argparse.ArgumentParser) -> None:
     grid = parser.add_argument_group("grid (comma-separated lists; 'all' expands via the registries)")
     grid.add_argument("--plan", metavar="FILE", help="TOML plan file (instead of the grid flags)")
-    grid.add_argument("--policies", help="policy names, e.g. ippo,constant/50 or all")
+    grid.add_argument("--policies", help="policy names, e.g. ippo,constant/50, all, or kind:learner / kind:oracle / kind:constant")
     grid.add_argument("--envs", help="environment ids, e.g. SLCD-v0 or all")
     grid.add_argument("--rewards", default=None,
                       help="private, integrated, cooperative or m=<mutuality in [0,2]> (default: all three modes)")
@@ -42,7 +42,8 @@ def build_plan(args: argparse.Namespace):
 
     flags = {k: getattr(args, k) for k in ("policies", "envs", "rewards", "seeds", "steps", "eval_episodes")}
     if args.plan:
-        given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None] + (["--option"] if args.option else [])
+        given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
+        given += ["--option"] if args.option else []
         if given:
             raise plan.PlanError(f"give the grid either in --plan or as flags, not both (also got {', '.join(given)})")
         configs, raw = plan.from_file(args.plan)
@@ -65,9 +66,14 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(plan_text(configs, ledger, retry_failed=not args.skip_failed))
         return 0
-    summary = run_sweep(configs, ledger, backend=args.backend, workers=args.workers, address=args.address,
-                        run_fn=args.run_fn, retry_failed=not args.skip_failed,
-                        progress=not args.no_progress and sys.stderr.isatty())
+    try:
+        summary = run_sweep(configs, ledger, backend=args.backend, workers=args.workers, address=args.address,
+                            run_fn=args.run_fn, retry_failed=not args.skip_failed,
+                            progress=not args.no_progress and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        print(f"interrupted: every finished run is in {ledger}; run the same command again to resume",
+              file=sys.stderr)
+        return 130
     print(summary.line())
     for label, error in summary.failures[:10]:
         print(f"  failed: {label}: {error}")

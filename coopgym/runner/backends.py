@@ -76,7 +76,7 @@ class SerialBackend:
         for config in configs:
             yield run_guarded(config, self.run_fn)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
@@ -98,7 +98,7 @@ class LocalBackend:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        self.close()
+        self.close(abort=True)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
@@ -126,7 +126,7 @@ class LocalBackend:
                         yield _lost(config, "a worker process died while this run was in flight "
                                             "(killed, out of memory or crashed); it is retried by the next sweep")
                     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable record
-                        yield _lost(config, f"the worker could not return the record: {summarise_error(exc)}")
+                        yield _lost(config, f"the run could not be sent to or returned from a worker: {exc!r}")
                 if broken:
                     for fut, config in list(pending.items()):
                         yield _lost(config, "a worker process of the pool died while this run was in flight; "
@@ -137,10 +137,17 @@ class LocalBackend:
             for fut in pending:
                 fut.cancel()
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool down; ``abort`` (interrupt, error) also terminates runs still in flight."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            if abort:
+                procs = list(getattr(pool, "_processes", {}).values())  # no public API before 3.14
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in procs:
+                    proc.terminate()
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayBackend:
@@ -189,7 +196,7 @@ class RayBackend:
             for ref in pending:
                 ray.cancel(ref, force=True)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         if self._started:
             self._ray.shutdown()
             self._started = False

@@ -3,7 +3,11 @@
 Both files hold the same flat table, one row per run: scalars as columns,
 list- and dict-valued fields (per-agent returns, learning curve, trust
 trajectory, options, versions) as JSON text, so that one Croissant record
-set describes either file. Non-finite floats are written as null.
+set describes either file. Non-finite floats are written as null. Read through
+mlcroissant, the Parquet record set (``runs``) gives the ledger's records exactly;
+the JSONL one (``runs_jsonl``) goes through ``pandas.read_json``, whose fast float
+parser keeps about 15 significant digits of the scalar float columns (the
+``json`` module reads the JSONL file exactly).
 
 ``mlcroissant`` validation does not flag every missing required Croissant 1.0
 field (creator, datePublished), so :func:`check_metadata` checks the required

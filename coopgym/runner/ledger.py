@@ -128,7 +128,8 @@ class Ledger:
         except sqlite3.DatabaseError as err:
             raise LedgerError(f"{where} is corrupt or not a database ({err}); restore it from a copy") from None
         if problems != ["ok"]:
-            raise LedgerError(f"{where} is corrupt (integrity check: {'; '.join(problems[:3])}); restore it from a copy")
+            raise LedgerError(f"{where} is corrupt (integrity check: {'; '.join(problems[:3])}); "
+                              "restore it from a copy")
         if app_id != APPLICATION_ID or not {"meta", "runs"} <= tables:
             raise LedgerError(f"{where} is a SQLite database but not a coopgym ledger "
                               f"(tables: {', '.join(sorted(tables)) or 'none'}); refusing to write to it")

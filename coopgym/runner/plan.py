@@ -7,7 +7,7 @@ every registered name (for rewards: the three named modes).
 
 TOML plan format (every key optional except policies and envs)::
 
-    policies = ["ippo", "constant/50"]      # or "all"
+    policies = ["ippo", "constant/50"]      # or "all", or "kind:learner" (a registry kind)
     envs = "all"
     rewards = ["private", "m=0.5"]          # default: the three modes
     seeds = "0-6"                           # or [0, 1, 2]
@@ -26,7 +26,7 @@ import importlib
 import itertools
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from .records import REWARD_MODES, RunConfig, canonical_reward, unique
 
@@ -63,6 +63,19 @@ def _registry(module: str, func: str) -> list[str]:
 
 def policy_registry() -> list[str]:
     return _registry("coopgym.baselines", "policy_names")
+
+
+def policy_kind(kind: str) -> list[str]:
+    """Registered policies of one kind (``kind:learner``, ``kind:oracle``, ``kind:constant``, ...)."""
+    try:
+        module = importlib.import_module("coopgym.baselines")
+        kinds = sorted({e.kind for e in module.REGISTRY.values()})
+        names = module.policy_names(kind)
+    except (ImportError, AttributeError, TypeError) as err:
+        raise PlanError(f"cannot select policies by kind: {err}") from err
+    if not names:
+        raise PlanError(f"no registered policy of kind {kind!r}; kinds: {', '.join(kinds)}")
+    return list(names)
 
 
 def env_registry() -> list[str]:
@@ -108,12 +121,15 @@ def resolve_names(value: Any, registry: Sequence[str], what: str) -> list[str]:
             raise PlanError(f"{what}: names must be strings, got {item!r}")
         if item == "all":
             out.extend(registry)
+        elif what == "policies" and item.startswith("kind:"):
+            out.extend(policy_kind(item[5:]))
         elif item in registry:
             out.append(item)
         else:
             close = difflib.get_close_matches(item, registry, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise PlanError(f"unknown {what[:-1] if what.endswith('s') else what} {item!r}{hint}; "
+            noun = {"policies": "policy", "envs": "env"}.get(what, what)
+            raise PlanError(f"unknown {noun} {item!r}{hint}; "
                             f"choose from: {describe_choices(registry)}")
     return list(dict.fromkeys(out))
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .backends import RunFnSpec, make_backend
+from .backends import RunFnSpec, make_backend, resolve_run_fn
 from .ledger import Ledger, default_ledger_path
 from .plan import summarise
 from .records import RunConfig, unique
@@ -64,9 +64,12 @@ def run_sweep(configs: Sequence[RunConfig], ledger: str | os.PathLike | Ledger |
               console=None) -> SweepSummary:
     """Run every config not yet recorded and write each record to the ledger as it finishes."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
+    if run_fn is None or isinstance(run_fn, str):
+        resolve_run_fn(run_fn)  # a missing executor fails before the ledger is even created
     own = not isinstance(ledger, Ledger)
     book = Ledger(ledger) if own else ledger
     try:
@@ -77,6 +80,7 @@ def run_sweep(configs: Sequence[RunConfig], ledger: str | os.PathLike | Ledger |
             return summary
         todo.sort(key=lambda c: -c.steps)  # longest budgets first: a shorter tail
         runner = make_backend(backend, workers=workers, address=address, run_fn=run_fn)
+        aborted = True
         try:
             with _progress(progress, console, len(todo)) as (bar, task):
                 for record in runner.run(todo):
@@ -87,11 +91,14 @@ def run_sweep(configs: Sequence[RunConfig], ledger: str | os.PathLike | Ledger |
                         summary.failed += 1
                         first = (record.error or "").splitlines()[0] if record.error else "?"
                         summary.failures.append((record.config.label(), first))
-                        if progress:
-                            console.log(f"[red]failed[/] {record.config.label()}: {first}")
+                        if progress and summary.failed <= 20:
+                            more = " (further failures are only counted)" if summary.failed == 20 else ""
+                            console.print(f"[red]failed[/] {escape(record.config.label())}: {escape(first)}{more}",
+                                          markup=True, highlight=False)
                     bar.update(task, advance=1, ok=summary.ok, failed=summary.failed)
+            aborted = False
         finally:
-            runner.close()
+            runner.close(abort=aborted)
     finally:
         if own:
             book.close()
@@ -134,7 +141,6 @@ def measure_overhead(configs: Sequence[RunConfig] | None = None, run_fn: RunFnSp
     full sweep into a fresh ledger (plan dedup, skip check, backend, one commit
     per record, progress bookkeeping). Returns seconds and ``overhead`` (a fraction).
     """
-    from .backends import resolve_run_fn
     from .plan import expand
 
     if configs is None:
@@ -174,7 +180,6 @@ def bench_runner() -> list[dict]:
     for seconds in (0.02, 0.005):
         rows.append({"run_fn": f"synthetic {seconds * 1000:.0f} ms", **measure_overhead(synthetic_seconds=seconds)})
     try:
-        from .backends import resolve_run_fn
         from .plan import expand
 
         resolve_run_fn(None)
@@ -183,6 +188,7 @@ def bench_runner() -> list[dict]:
     except Exception as err:  # noqa: BLE001 - the executor is optional here
         rows.append({"run_fn": "executor", "unavailable": f"{type(err).__name__}: {err}"[:200]})
     for row in rows:
+        row.setdefault("unavailable", "")
         if "overhead" in row:
             row["overhead_percent"] = round(100 * row.pop("overhead"), 2)
     return rows

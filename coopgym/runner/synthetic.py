@@ -3,7 +3,8 @@
 Used where the real executor is not the point: killing a sweep, comparing
 backends, measuring the runner's overhead. ``COOPGYM_SYNTHETIC_SECONDS``
 (environment variable) makes each run busy-wait that long; a policy whose
-name contains ``fail`` raises, to exercise failure recording.
+name contains ``fail`` raises, to exercise failure recording, and one whose
+name contains ``crash`` kills its process (use it with a process pool only).
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def synthetic_run(config: RunConfig) -> RunRecord:
     """A plausible run record drawn from a generator seeded by the config hash."""
     seconds = float(os.environ.get("COOPGYM_SYNTHETIC_SECONDS", "0") or 0)
     t0 = time.perf_counter()
+    if "crash" in config.policy:
+        os._exit(70)  # a worker dying abruptly (segfault, OOM kill)
     if "fail" in config.policy:
         raise RuntimeError(f"synthetic failure of {config.policy} on {config.env}")
     rng = np.random.default_rng(int(config.config_hash[:16], 16))
