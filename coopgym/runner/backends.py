@@ -84,8 +84,10 @@ class LocalBackend:
     """A pool of ``workers`` spawned processes (spawn: safe beside the progress bar's thread).
 
     At most ``2 x workers`` runs are in flight. If a worker process dies (killed,
-    out of memory), the runs in flight are recorded as failed and the pool is
-    restarted for the rest.
+    out of memory, crashed), the pool breaks and every run in flight is suspect:
+    the pool is restarted, the other runs go on, and the suspects are re-run one
+    at a time at the end, so only a run that kills its worker alone is recorded
+    as failed.
     """
 
     name = "local"
@@ -103,18 +105,36 @@ class LocalBackend:
         return self._pool
 
     def run(self, configs: Iterable[RunConfig]) -> Iterator[RunRecord]:
-        todo = iter(configs)
-        pool = self._new_pool()
+        suspects: list[RunConfig] = []
+        yield from self._drive(iter(configs), 2 * self.workers, suspects)
+        for config in suspects:  # alone in the pool: if the pool breaks now, this run broke it
+            lone: list[RunConfig] = []
+            yield from self._drive(iter([config]), 1, lone)
+            if lone:
+                yield _lost(config, "its worker process died while running it alone (killed, out of memory "
+                                    "or crashed, e.g. a segfault in native code)")
+
+    def _drive(self, todo: Iterator[RunConfig], window: int, suspects: list) -> Iterator[RunRecord]:
+        """Run ``todo`` with ``window`` runs in flight; runs caught in a broken pool go to ``suspects``."""
+        pool = self._pool or self._new_pool()
         pending: dict[Future, RunConfig] = {}
+        unsent: list[RunConfig] = []  # refused by a pool that broke before we saw it: never started
         try:
             while True:
-                while len(pending) < 2 * self.workers:
-                    config = next(todo, None)
+                while len(pending) < window:
+                    config = unsent.pop() if unsent else next(todo, None)
                     if config is None:
                         break
-                    pending[pool.submit(run_guarded, config, self.run_fn)] = config
+                    try:
+                        pending[pool.submit(run_guarded, config, self.run_fn)] = config
+                    except BrokenProcessPool:
+                        unsent.append(config)
+                        break
                 if not pending:
-                    return
+                    if not unsent:
+                        return
+                    pool = self._new_pool()
+                    continue
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 broken = False
                 for fut in finished:
@@ -123,14 +143,11 @@ class LocalBackend:
                         yield fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        yield _lost(config, "a worker process died while this run was in flight "
-                                            "(killed, out of memory or crashed); it is retried by the next sweep")
+                        suspects.append(config)
                     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable record
                         yield _lost(config, f"the run could not be sent to or returned from a worker: {exc!r}")
                 if broken:
-                    for fut, config in list(pending.items()):
-                        yield _lost(config, "a worker process of the pool died while this run was in flight; "
-                                            "it is retried by the next sweep")
+                    suspects.extend(pending.values())
                     pending.clear()
                     pool = self._new_pool()
         finally:

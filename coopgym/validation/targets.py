@@ -1,0 +1,386 @@
+"""The TR-3 and TR-4 behavioural-target suites (SPEC sections 3 and 4), computed from model output.
+
+Every pass rate below is computed here, from equilibria or trajectories of
+the batched mechanism functions over the published sweep spaces; nothing is
+typed in but the sweep ranges, the published thresholds and the experiment
+design. ``quick=True`` draws configurations uniformly from the space with a
+seeded generator instead of the full grid.
+
+TR-3 (collective action and loyalty). Sweep: omega [10, 50], beta [.5, .9],
+c [.5, 2], n {3, 4, 5, 6, 8}, theta [0, 1], phi_B [.4, 1], phi_C [.1, .5].
+Decisions where SPEC is silent:
+- Effort cap a_max = 50 (the e of the TR-3 environments and the Apache case).
+- A "configuration" is (omega, beta, c, phi_B, phi_C, n); every configuration
+  is solved on the whole theta grid 0, .1, ..., 1 with all agents at the same
+  loyalty, by the symmetric solver (bisection on the symmetric FOC).
+- free-riding baseline: the general damped best-response solver (theta = 0,
+  from the asymmetric start a_i = a_max (i + 1) / (n + 1)) must converge with
+  mean effort within 5 % of the closed-form a*; one configuration per
+  distinct (omega, beta, c, n) since phi_B and phi_C do not enter at theta = 0.
+- loyalty monotonicity: effort never falls along the theta grid and rises
+  strictly wherever it is below the cap (a capped effort cannot rise).
+- effort differentiation: a*(theta = .9) / a*(theta = .1) > 2.
+- team-size effect: at low loyalty (theta in {0, .1, .2}) effort never rises
+  along n = 3, 4, 5, 6, 8 and falls strictly wherever it is below the cap.
+- mechanism synergy at theta = .7 (the loyalty of the TR-3 synergy
+  experiment): effect = equilibrium effort minus the theta = 0 effort;
+  (effect with phi_B and phi_C) > 1.1 x (effect with phi_C = 0 + effect with
+  phi_B = 0). Configurations where both single effects are 0 (the cap binds
+  at theta = 0) have no ratio and are left out (counted in the note).
+- bounded outcomes: every equilibrium computed for the configuration is
+  finite and in [0, a_max], and so is every agent's utility there.
+- Pass-rate thresholds (SPEC gives none for TR-3): 95 % for the statistical
+  criteria (free riding, differentiation, synergy) and 100 % for the ones the
+  report states as properties (monotonicity, team size, boundedness).
+
+TR-4 (reciprocity). Sweep: rho0 [.5, 2], eta [.8, 2], kappa [.5, 2],
+k [1, 20], lambda_R [.5, 2], T0 [.3, .9]; thresholds from SPEC.
+Decisions: each configuration runs a set of two-agent experiments under the
+cooperation-evolution rule (alpha_r .12, delta .05) with TR-2 trust dynamics
+(canonical parameters, trust starting at T0). Actions are fractions of the
+endowment (e = 1, the scale of the TR-4 report and its Apple case), so the
+rule's raw deviations are used as SPEC writes it (sigma = 1); baseline b = .3
+for both agents. A focal agent follows the rule; its partner is scripted:
+at baseline until t0 = 5, then "cooperate" (a = 1 from t0 on), "defect"
+(a = 0 from t0 on) or "lapse" (a = 0 at t0 only, then back to b). The
+focal's response r(t) is its action minus its action in the same run with a
+partner who holds b throughout, over the window t0 + 1 ... t0 + 20. A change
+is visible when it is at least eps = .01 (1 % of e: one step of the
+platform's Constant_00 ... Constant_100 action grid).
+- cooperation emergence: against "cooperate", the mean of r over the window >= eps.
+- defection punishment: against "defect", the largest drop -r >= eps.
+- forgiveness: against "lapse", a visible drop and |r| < eps at the window's end.
+- asymmetric differentiation: dyad of GiftExchange-v0 (D01 .4, D10 .7,
+  omega .8); each agent in turn is the focal; for both "cooperate" and
+  "defect" the more dependent agent's peak |r| is visible and larger.
+- trust-reciprocity interaction: for both "cooperate" and "defect" the peak
+  |r| with trust T0 is visible and larger than with trust T0 / 2.
+- bounded responses: in every run, actions stay finite in [0, e] and each
+  step's reciprocity term obeys |sum_j W_ij phi| <= sum_j W_ij.
+The other experiments use the dyad of ReciprocalDilemma-v0 (D .5, omega .6).
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from coopgym.mechanisms import collective as col
+from coopgym.mechanisms import reciprocity as rec
+from coopgym.mechanisms.trust import TrustParams
+
+TR3_SPACE = {"omega": (10.0, 50.0), "beta": (0.5, 0.9), "c": (0.5, 2.0), "phi_B": (0.4, 1.0), "phi_C": (0.1, 0.5)}
+TR3_N = (3, 4, 5, 6, 8)
+TR3_THETA = tuple(round(0.1 * i, 10) for i in range(11))
+TR3_A_MAX = 50.0
+TR3_GRID = 7            # values per continuous TR-3 axis in the full grid
+TR3_SAMPLES = 1000      # quick mode
+TR3_THRESHOLDS = {"free_riding_baseline": 0.95, "loyalty_monotonicity": 1.0, "effort_differentiation": 0.95,
+                  "team_size_effect": 1.0, "mechanism_synergy": 0.95, "bounded_outcomes": 1.0}
+
+TR4_SPACE = {"rho0": (0.5, 2.0), "eta": (0.8, 2.0), "kappa": (0.5, 2.0), "k": (1, 20),
+             "lambda_R": (0.5, 2.0), "T0": (0.3, 0.9)}
+TR4_GRID = 6            # values per continuous TR-4 axis in the full grid
+TR4_K = tuple(range(1, 21))  # every memory window
+TR4_SAMPLES = 4000      # quick mode
+TR4_THRESHOLDS = {"cooperation_emergence": 0.85, "defection_punishment": 0.95, "forgiveness": 0.80,
+                  "asymmetric_differentiation": 0.90, "trust_reciprocity_interaction": 0.90,
+                  "bounded_responses": 1.0}
+EPS = 0.01
+T_MOVE, WINDOW, BASELINE = 5, 20, 0.3
+DYADS = {"ReciprocalDilemma-v0": (0.5, 0.5, 0.6), "GiftExchange-v0": (0.4, 0.7, 0.8)}  # D01, D10, omega
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    name: str
+    criterion: str
+    pass_rate: float
+    threshold: float
+    passed: bool
+    n_configurations: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    suite: str
+    mode: str
+    n_configurations: int
+    seconds: float
+    targets: tuple[TargetResult, ...]
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetsReport:
+    suites: tuple[SuiteResult, ...]
+    median_differentiation: float
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data (NaN becomes None)."""
+        def clean(x):
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            if isinstance(x, (list, tuple)):
+                return [clean(v) for v in x]
+            if isinstance(x, float) and x != x:
+                return None
+            return x
+        return clean(asdict(self))
+
+
+def _result(name, criterion, ok, thresholds, note="") -> TargetResult:
+    ok = np.asarray(ok, dtype=bool).ravel()
+    rate = float(ok.mean()) if ok.size else float("nan")
+    threshold = thresholds[name]
+    passed = bool(ok.size) and (rate == 1.0 if threshold >= 1.0 else rate > threshold)
+    return TargetResult(name, criterion, rate, threshold, passed, int(ok.size), note)
+
+
+def sweep(space: dict, values: dict, quick: bool, seed: int, samples: int) -> dict[str, np.ndarray]:
+    """Configurations as flat arrays: the factorial grid of ``values`` or ``samples`` seeded draws.
+
+    ``space`` gives each axis's (low, high) range (integers for an int range);
+    ``values`` its grid values. Quick draws are uniform in the range, or from
+    ``values`` when an axis was fixed by the caller (a one-value list).
+    """
+    names = list(space)
+    if not quick:
+        mesh = np.meshgrid(*(np.asarray(values[k], dtype=float) for k in names), indexing="ij")
+        return {k: m.ravel() for k, m in zip(names, mesh)}
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k in names:
+        lo, hi = space[k]
+        if len(values[k]) == 1 or (lo, hi) == (None, None):
+            out[k] = rng.choice(np.asarray(values[k], dtype=float), size=samples)
+        elif isinstance(lo, int) and isinstance(hi, int):
+            out[k] = rng.integers(lo, hi + 1, size=samples).astype(float)
+        else:
+            out[k] = rng.uniform(lo, hi, size=samples)
+    return out
+
+
+def _axes(space: dict, grid: int, fixed: dict | None, special: dict | None = None) -> tuple[dict, dict]:
+    """(ranges, grid values) after the caller's overrides; an overridden axis keeps only its values."""
+    values = {k: tuple(np.linspace(lo, hi, grid)) for k, (lo, hi) in space.items()}
+    values.update(special or {})
+    ranges = dict(space)
+    for k, v in (fixed or {}).items():
+        if k not in space:
+            raise ValueError(f"unknown sweep axis {k!r}; axes are {sorted(space)}")
+        values[k] = tuple(np.atleast_1d(np.asarray(v, dtype=float)))
+        ranges[k] = (None, None)
+    return ranges, values
+
+
+# --------------------------------------------------------------------------- TR-3
+
+def tr3_targets(quick: bool = False, seed: int = 0, fixed: dict | None = None, a_max: float = TR3_A_MAX,
+                samples: int = TR3_SAMPLES) -> SuiteResult:
+    """The six TR-3 targets. ``fixed`` pins sweep axes, e.g. {"phi_B": 0, "phi_C": 0}."""
+    start = time.perf_counter()
+    ranges, values = _axes(TR3_SPACE, TR3_GRID, fixed)
+    cfg = sweep(ranges, values, quick, seed, samples)
+    om, be, c, pB, pC = (cfg[k][:, None, None] for k in ("omega", "beta", "c", "phi_B", "phi_C"))
+    n = np.asarray(TR3_N, dtype=float)[None, :, None]
+    theta = np.asarray(TR3_THETA)[None, None, :]
+    eq = col.symmetric_equilibrium(theta, om, be, c, pB, pC, n, a_max)
+    effort = eq.effort                                              # (N, n, theta)
+    tol = 1e-9 * a_max
+    below = effort[..., :-1] < a_max - tol
+
+    d = np.diff(effort, axis=-1)
+    monotone = np.all((d >= -tol) & ((d > tol) | ~below), axis=-1)
+
+    i1, i9 = TR3_THETA.index(0.1), TR3_THETA.index(0.9)
+    ratio = effort[..., i9] / effort[..., i1]
+
+    low = [TR3_THETA.index(t) for t in (0.0, 0.1, 0.2)]
+    e_low = np.moveaxis(effort[..., low], 1, -1)                    # (N, low theta, n)
+    dn = np.diff(e_low, axis=-1)
+    under = e_low[..., :-1] < a_max - tol
+    team = np.all((dn <= tol) & ((dn < -tol) | ~under), axis=-1)
+
+    i7 = TR3_THETA.index(0.7)
+    base = effort[..., 0]
+    only_B = col.symmetric_equilibrium(0.7, om[..., 0], be[..., 0], c[..., 0], pB[..., 0], 0.0, n[..., 0], a_max).effort
+    only_C = col.symmetric_equilibrium(0.7, om[..., 0], be[..., 0], c[..., 0], 0.0, pC[..., 0], n[..., 0], a_max).effort
+    singles = (only_B - base) + (only_C - base)
+    defined = singles > tol
+    synergy = np.where(defined, (effort[..., i7] - base) / np.where(defined, singles, 1.0), np.nan)
+
+    # free riding: general solver on each distinct (omega, beta, c, n)
+    triples = np.unique(np.stack([cfg["omega"], cfg["beta"], cfg["c"]], axis=1), axis=0)
+    o3, b3, c3, n3 = _free_riding_grid(triples)
+    n_max = max(TR3_N)
+    slot = np.arange(n_max)
+    members = slot < n3[:, None]
+    a0 = np.where(members, a_max * (slot + 1) / (n3[:, None] + 1), 0.0)
+    gen = col.equilibrium(np.zeros((len(n3), n_max)), o3, b3, c3, 0.0, 0.0, a_max, members=members, a0=a0)
+    mean = gen.actions.sum(axis=-1) / n3
+    a_star = col.free_riding_effort(o3, b3, c3, n3, a_max)
+    free_ok = gen.converged & (np.abs(mean - a_star) <= 0.05 * a_star)
+
+    # bounded: every equilibrium of the configuration, and the utilities there (one theta at a time)
+    team_mask = slot < n[..., None]
+    finite_U = np.ones(effort.shape[:2], dtype=bool)
+    for j, t in enumerate(TR3_THETA):
+        profile = np.broadcast_to(effort[..., j, None], effort.shape[:2] + (n_max,))
+        U = col.utility(profile, np.full(n_max, t), om[..., 0], be[..., 0], c[..., 0], pB[..., 0], pC[..., 0],
+                        members=team_mask[..., 0, :])
+        finite_U &= np.all(np.isfinite(U) | ~team_mask[..., 0, :], axis=-1)
+    in_box = lambda x: np.isfinite(x) & (x >= 0.0) & (x <= a_max)  # noqa: E731
+    bounded = np.all(in_box(effort), axis=-1) & in_box(only_B) & in_box(only_C) & finite_U
+    gen_box = np.all(in_box(gen.actions), axis=-1)
+
+    th = TR3_THRESHOLDS
+    targets = (
+        _result("free_riding_baseline", "general solver converges, mean effort within 5 % of closed-form a*",
+                free_ok, th, f"max relative error {np.max(np.abs(mean - a_star) / a_star):.2e}"),
+        _result("loyalty_monotonicity", "effort rises with theta (strictly below the cap)", monotone, th),
+        _result("effort_differentiation", "a*(theta=.9) / a*(theta=.1) > 2", ratio > 2.0, th,
+                f"a*(theta=.1) at the cap in {np.mean(effort[..., i1] >= a_max - tol):.1%} of configurations"),
+        _result("team_size_effect", "da*/dn < 0 at theta <= .2 (strictly below the cap)", team, th),
+        _result("mechanism_synergy", "combined effect > 1.1 x sum of single effects (theta = .7)",
+                synergy[defined] > 1.1, th, f"{np.sum(~defined)} configurations with the cap binding at theta = 0 left out"),
+        _result("bounded_outcomes", "every equilibrium and utility finite, effort in [0, a_max]",
+                np.concatenate([bounded.ravel(), gen_box]), th),
+    )
+    stats = {"median_differentiation": float(np.median(ratio)),
+             "median_synergy": float(np.nanmedian(synergy)),
+             "cap_binding_at_theta_0": float(np.mean(base >= a_max - tol)),
+             "max_foc_residual": float(max(np.max(eq.residual), np.max(gen.residual))),
+             "a_max": a_max, "theta_grid": list(TR3_THETA), "n_values": list(TR3_N)}
+    return SuiteResult("TR-3", "quick" if quick else "full", int(effort.shape[0] * effort.shape[1]),
+                       time.perf_counter() - start, targets, stats)
+
+
+def _free_riding_grid(triples: np.ndarray):
+    """(omega, beta, c, n) flat arrays: every distinct (omega, beta, c) with every team size."""
+    reps = len(TR3_N)
+    o, b, c = (np.repeat(triples[:, j], reps) for j in range(3))
+    n = np.tile(np.asarray(TR3_N, dtype=float), len(triples))
+    return o, b, c, n
+
+
+# --------------------------------------------------------------------------- TR-4
+
+# (name, dyad, focal agent, partner script, trust factor); each run is paired with
+# its counterfactual: the same run with a partner who holds its baseline.
+TR4_RUNS = (
+    ("emerge", "ReciprocalDilemma-v0", 0, "cooperate", 1.0),
+    ("punish", "ReciprocalDilemma-v0", 0, "defect", 1.0),
+    ("forgive", "ReciprocalDilemma-v0", 0, "lapse", 1.0),
+    ("half_cooperate", "ReciprocalDilemma-v0", 0, "cooperate", 0.5),
+    ("half_defect", "ReciprocalDilemma-v0", 0, "defect", 0.5),
+    ("less_cooperate", "GiftExchange-v0", 0, "cooperate", 1.0),
+    ("less_defect", "GiftExchange-v0", 0, "defect", 1.0),
+    ("more_cooperate", "GiftExchange-v0", 1, "cooperate", 1.0),
+    ("more_defect", "GiftExchange-v0", 1, "defect", 1.0),
+)
+
+
+def _script(kind: str, steps: int) -> np.ndarray:
+    """The partner's actions a(0) ... a(steps) (fractions of e)."""
+    a = np.full(steps + 1, BASELINE)
+    if kind == "cooperate":
+        a[T_MOVE:] = 1.0
+    elif kind == "defect":
+        a[T_MOVE:] = 0.0
+    elif kind == "lapse":
+        a[T_MOVE] = 0.0
+    return a
+
+
+def _tr4_setup():
+    """Run table with counterfactuals: (names, D (R,2,2), omega (R,), focal (R,), forced (R,steps+1,2), trust factor (R,), cf index (R,))."""
+    steps = T_MOVE + WINDOW
+    runs = list(TR4_RUNS)
+    cf_keys = sorted({(dyad, focal, f) for _, dyad, focal, _, f in runs})
+    runs += [(f"hold:{k}", k[0], k[1], "hold", k[2]) for k in cf_keys]
+    cf_index = [len(TR4_RUNS) + cf_keys.index((dyad, focal, f)) for _, dyad, focal, _, f in runs]
+    D = np.zeros((len(runs), 2, 2))
+    forced = np.full((len(runs), steps + 1, 2), np.nan)
+    for r, (_, dyad, focal, kind, _) in enumerate(runs):
+        D[r, 0, 1], D[r, 1, 0], _ = DYADS[dyad]
+        forced[r, :, 1 - focal] = _script(kind, steps)
+    omega = np.array([DYADS[dyad][2] for _, dyad, *_ in runs])
+    focal = np.array([f for _, _, f, _, _ in runs])
+    factor = np.array([f for *_, f in runs])
+    return [r[0] for r in runs], D, omega, focal, forced, factor, np.array(cf_index), steps
+
+
+def _tr4_chunk(cfg: dict, setup) -> dict[str, np.ndarray]:
+    """Per-configuration outcomes of every experiment for one chunk of configurations."""
+    names, D, omega, focal, forced, factor, cf_index, steps = setup
+    C, R = len(cfg["rho0"]), len(names)
+    T0 = cfg["T0"][:, None, None, None] * factor[None, :, None, None] * (1.0 - np.eye(2)) + np.eye(2)
+    traj = rec.simulate(np.full(2, BASELINE), np.full(2, BASELINE), 1.0, D, T0,
+                        *(cfg[k][:, None] for k in ("rho0", "eta", "kappa")), cfg["k"][:, None].astype(np.int64),
+                        cfg["lambda_R"][:, None], omega, steps, forced=forced, trust=TrustParams(),
+                        k_max=int(TR4_SPACE["k"][1]))
+    a = np.take_along_axis(traj.actions, focal[None, :, None, None], axis=-1)[..., 0]   # (C, R, steps+1)
+    r = (a - a[:, cf_index])[..., T_MOVE + 1:]                                          # response window
+    run = {name: r[:, j] for j, name in enumerate(names)}
+    peak_up = {k: run[k].max(axis=-1) for k in run}
+    peak_down = {k: (-run[k]).max(axis=-1) for k in run}
+    peak = {k: (peak_up[k] if k in ("emerge", "half_cooperate") or k.endswith("_cooperate") else peak_down[k])
+            for k in run}
+    acts = traj.actions
+    bounded = (np.all(np.isfinite(acts) & (acts >= 0.0) & (acts <= 1.0), axis=(1, 2, 3))
+               & np.all(np.abs(traj.reciprocity) <= traj.bound * (1 + 1e-12) + 1e-15, axis=(1, 2, 3))
+               & np.all((traj.trust >= 0) & (traj.trust <= 1), axis=(1, 2, 3)))
+    return {
+        "emergence": run["emerge"].mean(axis=-1) >= EPS,
+        "punishment": peak_down["punish"] >= EPS,
+        "forgiveness": (peak_down["forgive"] >= EPS) & (np.abs(run["forgive"][:, -1]) < EPS),
+        "asymmetric": np.all([(peak[f"more_{s}"] >= EPS) & (peak[f"more_{s}"] > peak[f"less_{s}"] + 1e-12)
+                              for s in ("cooperate", "defect")], axis=0),
+        "interaction": np.all([(peak[f] >= EPS) & (peak[f] > peak[h] + 1e-12)
+                               for f, h in (("emerge", "half_cooperate"), ("punish", "half_defect"))], axis=0),
+        "bounded": bounded,
+        "rise": run["emerge"].mean(axis=-1), "drop": peak_down["punish"],
+        "ratio": np.where(peak["less_defect"] > 0, peak["more_defect"] / np.where(peak["less_defect"] > 0,
+                                                                                  peak["less_defect"], 1), np.nan),
+    }
+
+
+def tr4_targets(quick: bool = False, seed: int = 0, fixed: dict | None = None, samples: int = TR4_SAMPLES,
+                chunk: int = 2048) -> SuiteResult:
+    """The six TR-4 targets. ``fixed`` pins sweep axes, e.g. {"lambda_R": 0}."""
+    start = time.perf_counter()
+    ranges, values = _axes(TR4_SPACE, TR4_GRID, fixed, special={"k": TR4_K})
+    cfg = sweep(ranges, values, quick, seed, samples)
+    setup = _tr4_setup()
+    N = len(cfg["rho0"])
+    parts = [_tr4_chunk({k: v[i:i + chunk] for k, v in cfg.items()}, setup) for i in range(0, N, chunk)]
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    th = TR4_THRESHOLDS
+    targets = (
+        _result("cooperation_emergence", "mean rise over 20 steps >= 1 % of e after the partner cooperates",
+                out["emergence"], th),
+        _result("defection_punishment", "drop >= 1 % of e after the partner defects", out["punishment"], th),
+        _result("forgiveness", "visible drop after a one-step lapse, back within 1 % of e 20 steps later",
+                out["forgiveness"], th),
+        _result("asymmetric_differentiation", "more dependent agent responds visibly and more (D .7 vs .4)",
+                out["asymmetric"], th),
+        _result("trust_reciprocity_interaction", "visible response, stronger at trust T0 than at T0 / 2",
+                out["interaction"], th),
+        _result("bounded_responses", "actions in [0, e], |reciprocity| <= sum_j W_ij, trust in [0, 1]",
+                out["bounded"], th),
+    )
+    stats = {"median_rise": float(np.median(out["rise"])), "median_drop": float(np.median(out["drop"])),
+             "median_dependency_response_ratio": float(np.nanmedian(out["ratio"])), "eps": EPS,
+             "k_values": [int(k) for k in values["k"]] if not quick else list(TR4_SPACE["k"])}
+    return SuiteResult("TR-4", "quick" if quick else "full", N, time.perf_counter() - start, targets, stats)
+
+
+def run_targets(quick: bool = False, seed: int = 0) -> TargetsReport:
+    """Both suites, plus the median effort differentiation a*(theta=.9) / a*(theta=.1)."""
+    tr3 = tr3_targets(quick=quick, seed=seed)
+    tr4 = tr4_targets(quick=quick, seed=seed)
+    return TargetsReport((tr3, tr4), tr3.stats["median_differentiation"])
