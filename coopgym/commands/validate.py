@@ -13,15 +13,17 @@ import importlib
 import importlib.util
 import json
 import math
+import sys
 
 WHAT = ("targets", "cases")
 CASES = "coopgym.validation.cases"
 
 
 def configure(parser):
-    parser.add_argument("what", choices=WHAT, help="targets: the TR-3/TR-4 behavioural-target suites; "
-                        "cases: the case-study rubrics")
-    parser.add_argument("--quick", action="store_true", help="sample the sweep spaces (seeded) instead of the full grid")
+    parser.add_argument("what", choices=WHAT,
+                        help="targets: the TR-3/TR-4 behavioural-target suites; cases: the case-study rubrics")
+    parser.add_argument("--quick", action="store_true",
+                        help="sample the sweep spaces (seeded) instead of the full grid")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --quick sample (default 0)")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target fails")
@@ -55,9 +57,12 @@ def format_report(report) -> str:
 
 
 def run_targets(args) -> int:
-    from coopgym.validation.targets import run_targets as compute
+    from coopgym.validation import targets
 
-    report = compute(quick=args.quick, seed=args.seed)
+    if sys.stderr.isatty():
+        print(f"coopgym validate: TR-3 and TR-4 targets over the {'sampled' if args.quick else 'full'} "
+              "sweep spaces ...", file=sys.stderr)
+    report = targets.run_targets(quick=args.quick, seed=args.seed)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=float))
     else:

@@ -24,6 +24,8 @@ LOYALTY_START = 0.5
 LOYALTY_GAIN = 0.02
 LOYALTY_LOSS = 0.05
 LOYALTY_PIVOT = 0.5
+BISECT_RTOL = 1e-14
+MAX_BISECTIONS = 1100  # enough to reach any positive float64 from the top of the box
 
 
 def _b(x) -> np.ndarray:
@@ -136,7 +138,10 @@ def free_riding_effort(omega, beta, c, n, a_max) -> np.ndarray:
 
 
 def social_optimum_effort(omega, beta, c, n, a_max) -> np.ndarray:
-    """Per-agent effort maximising sum_i pi_i: (omega beta / c) ** (1 / (1 - beta)) / n, clipped (beta = 1: a_max if omega > c)."""
+    """Per-agent effort maximising sum_i pi_i: (omega beta / c) ** (1 / (1 - beta)) / n, clipped.
+
+    For beta = 1: a_max if omega > c, else 0.
+    """
     omega, beta, c, n, a_max = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (omega, beta, c, n, a_max)))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         interior = np.exp((np.log(omega * beta) - np.log(c)) / (1.0 - beta)) / n
@@ -155,15 +160,20 @@ class Equilibrium(NamedTuple):
     converged: np.ndarray  # (...) bool
 
 
-def _bisect(h, lo, hi, steps: int) -> np.ndarray:
+def _bisect(h, lo, hi, rtol: float = BISECT_RTOL) -> np.ndarray:
     """The root in [lo, hi] of a decreasing function h, or the bound it pins to:
-    hi if h(hi) > 0, lo if h(lo) <= 0 (so a flat marginal of 0 gives lo)."""
+    hi if h(hi) > 0, lo if h(lo) <= 0 (so a flat marginal of 0 gives lo).
+    Halves the brackets until each is within rtol of its upper end (relative
+    precision, so tiny roots are found as precisely as large ones)."""
     h_lo, h_hi = h(lo), h(hi)
+    pinned = (h_hi > 0) | (h_lo <= 0)
     a, b = lo, hi
-    for _ in range(steps):
+    for _ in range(MAX_BISECTIONS):
         mid = 0.5 * (a + b)
         up = h(mid) > 0
         a, b = np.where(up, mid, a), np.where(up, b, mid)
+        if np.all(pinned | (b - a <= rtol * b)):
+            break
     return np.where(h_hi > 0, hi, np.where(h_lo <= 0, lo, 0.5 * (a + b)))
 
 
@@ -178,7 +188,8 @@ def foc_residual(a, theta, omega, beta, c, phi_B, phi_C, a_max, members=None) ->
     return _projected(g, a, _b(a_max))
 
 
-def symmetric_equilibrium(theta, omega, beta, c, phi_B, phi_C, n, a_max, steps: int = 60) -> SymmetricEquilibrium:
+def symmetric_equilibrium(theta, omega, beta, c, phi_B, phi_C, n, a_max,
+                          rtol: float = BISECT_RTOL) -> SymmetricEquilibrium:
     """Symmetric equilibrium of n identical agents with loyalty theta, all batch-shaped.
 
     Bisection on g(x) = dU_i/da_i at the profile (x, ..., x), which decreases in
@@ -191,11 +202,12 @@ def symmetric_equilibrium(theta, omega, beta, c, phi_B, phi_C, n, a_max, steps: 
     def g(x):
         return _marginal((n * x)[..., None], n[..., None], theta[..., None], omega, beta, c, phi_B, phi_C)[..., 0]
 
-    x = _bisect(g, np.zeros_like(a_max), a_max, steps)
+    x = _bisect(g, np.zeros_like(a_max), a_max, rtol)
     return SymmetricEquilibrium(x, _projected(g(x), x, a_max))
 
 
-def best_response(a, theta, omega, beta, c, phi_B, phi_C, a_max, members=None, steps: int = 60) -> np.ndarray:
+def best_response(a, theta, omega, beta, c, phi_B, phi_C, a_max, members=None,
+                  rtol: float = BISECT_RTOL) -> np.ndarray:
     """Each agent's best response to the others' efforts in a (..., n), by bisection on its FOC."""
     mask, m, S = _team(a, members)
     others = S[..., None] - np.where(mask, a, 0.0)
@@ -204,11 +216,11 @@ def best_response(a, theta, omega, beta, c, phi_B, phi_C, a_max, members=None, s
     def h(x):
         return _marginal(others + x, m[..., None], theta, omega, beta, c, phi_B, phi_C)
 
-    return np.where(mask, _bisect(h, np.zeros_like(hi), hi, steps), 0.0)
+    return np.where(mask, _bisect(h, np.zeros_like(hi), hi, rtol), 0.0)
 
 
 def equilibrium(theta, omega, beta, c, phi_B, phi_C, a_max, members=None, a0=None, damping=None,
-                max_iter: int = 500, tol: float = 1e-10, steps: int = 60) -> Equilibrium:
+                max_iter: int = 500, tol: float = 1e-10, rtol: float = BISECT_RTOL) -> Equilibrium:
     """General equilibrium of the TR-3 game by damped best-response iteration (``theta`` is (..., n)).
 
     a <- a + lam * (BR(a) - a), every agent at once, BR by bisection on the
@@ -218,13 +230,14 @@ def equilibrium(theta, omega, beta, c, phi_B, phi_C, a_max, members=None, a0=Non
     at lam = 1 / m and doubles lam (up to 1) while it keeps moving the same
     way, and drops back when it turns. Pass ``damping`` for a fixed lam.
     Starts from ``a0`` (default a_max / 2 for every member); stops when no
-    effort moves by more than tol * a_max. With heterogeneous loyalty the
-    equilibrium is a corner: only the agents with the highest
-    (1 + phi_B theta) / (1 - phi_C theta) contribute below a_max.
+    effort moves by more than tol * max(a_i, 1e-6 a_max). With heterogeneous
+    loyalty the equilibrium is a corner: only the agents with the highest
+    (1 + phi_B theta) / (1 - phi_C theta) contribute below a_max; near-ties
+    converge slowly (watch ``residual`` and ``converged``).
     """
     theta = np.asarray(theta, dtype=float)
-    shape = np.broadcast_shapes(theta.shape, np.shape(a_max) + (1,),
-                                (1,) if members is None else np.shape(members))
+    shape = np.broadcast_shapes(theta.shape, (1,) if members is None else np.shape(members),
+                                *(np.shape(p) + (1,) for p in (omega, beta, c, phi_B, phi_C, a_max)))
     a_max_v = np.broadcast_to(_b(a_max), shape)
     mask = np.ones(shape, dtype=bool) if members is None else np.broadcast_to(np.asarray(members, dtype=bool), shape)
     m = np.maximum(mask.sum(axis=-1, keepdims=True), 1)
@@ -234,7 +247,7 @@ def equilibrium(theta, omega, beta, c, phi_B, phi_C, a_max, members=None, a0=Non
     converged = np.zeros(shape[:-1], dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):
-        br = best_response(a, theta, omega, beta, c, phi_B, phi_C, a_max, mask, steps)
+        br = best_response(a, theta, omega, beta, c, phi_B, phi_C, a_max, mask, rtol)
         if damping is None:
             bound = (br <= 0.0) | (br >= a_max_v)
             interior = (mask & ~bound).sum(axis=-1, keepdims=True)
@@ -246,7 +259,7 @@ def equilibrium(theta, omega, beta, c, phi_B, phi_C, a_max, members=None, a0=Non
         step = np.where(mask, lam * (br - a), 0.0)
         a = a + step
         prev = step
-        converged = np.all(np.abs(step) <= tol * a_max_v, axis=-1)
+        converged = np.all(np.abs(step) <= tol * np.maximum(a, 1e-6 * a_max_v), axis=-1)
         if converged.all():
             break
     res = np.where(mask, foc_residual(a, theta, omega, beta, c, phi_B, phi_C, a_max, mask), 0.0)

@@ -47,6 +47,10 @@ def push_history(history: np.ndarray, count, a: np.ndarray) -> tuple[np.ndarray,
     """
     count = np.asarray(count)
     K = history.shape[-2]
+    if count.size and np.all(count == count.flat[0]):      # the same row for the whole batch: write a copy
+        out = np.array(np.broadcast_to(history, np.broadcast_shapes(history.shape, a.shape[:-1] + (K, a.shape[-1]))))
+        out[..., int(count.flat[0]) % K, :] = a
+        return out, count + 1
     row = np.arange(K) == (count % K)[..., None]
     return np.where(row[..., None], a[..., None, :], history), count + 1
 
@@ -67,7 +71,7 @@ def memory_mean(history: np.ndarray, count, k=None, fallback=None) -> np.ndarray
     window = np.minimum(k, count)
     age = (count[..., None] - 1 - np.arange(K)) % K          # 0 = the latest action
     valid = age < window[..., None]                           # (..., K)
-    total = np.where(valid[..., None], history, 0.0).sum(axis=-2)
+    total = np.einsum("...k,...kn->...n", valid.astype(float), history)
     w = window[..., None].astype(float)
     abar = np.divide(total, w, out=np.full(np.broadcast(total, w).shape, np.nan), where=w > 0)
     if fallback is not None:
@@ -102,7 +106,8 @@ def reciprocity_weights(T, D, rho0, eta, lambda_R, omega) -> np.ndarray:
 def reciprocity_utility(s, T, D, rho0, eta, kappa, lambda_R, omega, sigma) -> np.ndarray:
     """U_recip,i = lambda_R * sum_j T_ij (1 + omega D_ij) rho_ij phi(s_ij / sigma_j)   (TR-4 Eq 44-45).
 
-    ``s`` is the deviation per observed agent (..., n) or per pair (..., n, n);
+    ``s`` is the deviation per observed agent (..., n) or per pair (..., n, n),
+    told apart by comparing its rank with T's (as in ``trust_update``);
     ``sigma`` (..., n) the per-agent scale (SPEC: as TR-2, default e_j / 10).
     |U_recip,i| <= sum_j W_ij since |phi| < 1. Shape (..., n).
     """
@@ -123,6 +128,11 @@ def evolution_step(a, s, baseline, T, D, rho0, eta, kappa, lambda_R, omega, e,
     SPEC writes phi(s_ij): sigma = 1 (the default) is that rule exactly.
     """
     push = reciprocity_utility(s, T, D, rho0, eta, kappa, lambda_R, omega, sigma)
+    return _evolve(a, push, baseline, e, alpha_r, delta)
+
+
+def _evolve(a, push, baseline, e, alpha_r, delta) -> np.ndarray:
+    """clip(a + alpha_r * push - delta * (a - b), 0, e)."""
     return np.clip(a + _v(alpha_r) * push - _v(delta) * (a - baseline), 0.0, e)
 
 
@@ -161,7 +171,8 @@ def simulate(a0, baseline, e, D, T0, rho0, eta, kappa, k, lambda_R, omega, steps
     b = np.asarray(baseline, dtype=float)
     D = np.asarray(D, dtype=float)
     k = np.asarray(k)
-    batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1], D.shape[:-2], np.shape(T0)[:-2], k.shape,
+    batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1], np.shape(e)[:-1], D.shape[:-2], np.shape(T0)[:-2],
+                                np.shape(forced)[:-2], np.shape(shocks)[:-2], k.shape,
                                 *(np.shape(p) for p in (rho0, eta, kappa, lambda_R, omega)))
     n = D.shape[-1]
     vec, mat = batch + (n,), batch + (n, n)
@@ -189,7 +200,7 @@ def simulate(a0, baseline, e, D, T0, rho0, eta, kappa, k, lambda_R, omega, steps
         recip = reciprocity_utility(s, T, D, rho0, eta, kappa, lambda_R, omega, sigma)
         recips.append(recip)
         bounds.append(reciprocity_weights(T, D, rho0, eta, lambda_R, omega).sum(axis=-1))
-        a_next = np.clip(a + _v(alpha_r) * recip - _v(delta) * (a - b), 0.0, e_v)
+        a_next = _evolve(a, recip, b, e_v, alpha_r, delta)
         if trust is not None:
             T, R = trust_update(T, R, trust_signal(a, b, t_sigma, trust.kappa), D, trust)
         if record_trust:

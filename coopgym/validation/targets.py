@@ -3,8 +3,11 @@
 Every pass rate below is computed here, from equilibria or trajectories of
 the batched mechanism functions over the published sweep spaces; nothing is
 typed in but the sweep ranges, the published thresholds and the experiment
-design. ``quick=True`` draws configurations uniformly from the space with a
-seeded generator instead of the full grid.
+design. The full grid takes the centres of equal cells of every continuous
+axis (9 per TR-3 axis, 7 per TR-4 axis; every k in 1..20), so that it and
+``quick=True`` (uniform seeded draws) estimate the same share of the space.
+A target passes when its pass rate exceeds the threshold (or is 100 % where
+the threshold is 100 %).
 
 TR-3 (collective action and loyalty). Sweep: omega [10, 50], beta [.5, .9],
 c [.5, 2], n {3, 4, 5, 6, 8}, theta [0, 1], phi_B [.4, 1], phi_C [.1, .5].
@@ -17,11 +20,11 @@ Decisions where SPEC is silent:
   from the asymmetric start a_i = a_max (i + 1) / (n + 1)) must converge with
   mean effort within 5 % of the closed-form a*; one configuration per
   distinct (omega, beta, c, n) since phi_B and phi_C do not enter at theta = 0.
-- loyalty monotonicity: effort never falls along the theta grid and rises
-  strictly wherever it is below the cap (a capped effort cannot rise).
+- loyalty monotonicity: effort rises strictly along the theta grid, except
+  between two efforts both at the cap (a capped effort cannot rise).
 - effort differentiation: a*(theta = .9) / a*(theta = .1) > 2.
-- team-size effect: at low loyalty (theta in {0, .1, .2}) effort never rises
-  along n = 3, 4, 5, 6, 8 and falls strictly wherever it is below the cap.
+- team-size effect: at low loyalty (theta in {0, .1, .2}) effort falls
+  strictly along n = 3, 4, 5, 6, 8, except between two capped efforts.
 - mechanism synergy at theta = .7 (the loyalty of the TR-3 synergy
   experiment): effect = equilibrium effort minus the theta = 0 effort;
   (effect with phi_B and phi_C) > 1.1 x (effect with phi_C = 0 + effect with
@@ -39,8 +42,9 @@ Decisions: each configuration runs a set of two-agent experiments under the
 cooperation-evolution rule (alpha_r .12, delta .05) with TR-2 trust dynamics
 (canonical parameters, trust starting at T0). Actions are fractions of the
 endowment (e = 1, the scale of the TR-4 report and its Apple case), so the
-rule's raw deviations are used as SPEC writes it (sigma = 1); baseline b = .3
-for both agents. A focal agent follows the rule; its partner is scripted:
+rule's raw deviations are used as SPEC writes it (sigma = 1; the trust signal
+keeps TR-2's sigma = e / 10); baseline b = .3 for both agents (30 of 100 in
+the catalogue rows). A focal agent follows the rule; its partner is scripted:
 at baseline until t0 = 5, then "cooperate" (a = 1 from t0 on), "defect"
 (a = 0 from t0 on) or "lapse" (a = 0 at t0 only, then back to b). The
 focal's response r(t) is its action minus its action in the same run with a
@@ -55,13 +59,12 @@ platform's Constant_00 ... Constant_100 action grid).
   "defect" the more dependent agent's peak |r| is visible and larger.
 - trust-reciprocity interaction: for both "cooperate" and "defect" the peak
   |r| with trust T0 is visible and larger than with trust T0 / 2.
-- bounded responses: in every run, actions stay finite in [0, e] and each
-  step's reciprocity term obeys |sum_j W_ij phi| <= sum_j W_ij.
+- bounded responses: in every run, actions stay finite in [0, e], trust in
+  [0, 1], and each step's reciprocity term obeys |sum_j W_ij phi| <= sum_j W_ij.
 The other experiments use the dyad of ReciprocalDilemma-v0 (D .5, omega .6).
 """
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -75,26 +78,28 @@ TR3_SPACE = {"omega": (10.0, 50.0), "beta": (0.5, 0.9), "c": (0.5, 2.0), "phi_B"
 TR3_N = (3, 4, 5, 6, 8)
 TR3_THETA = tuple(round(0.1 * i, 10) for i in range(11))
 TR3_A_MAX = 50.0
-TR3_GRID = 7            # values per continuous TR-3 axis in the full grid
+SYNERGY_THETA = 0.7
+TR3_GRID = 9            # cells per continuous TR-3 axis in the full grid
 TR3_SAMPLES = 1000      # quick mode
 TR3_THRESHOLDS = {"free_riding_baseline": 0.95, "loyalty_monotonicity": 1.0, "effort_differentiation": 0.95,
                   "team_size_effect": 1.0, "mechanism_synergy": 0.95, "bounded_outcomes": 1.0}
 
 TR4_SPACE = {"rho0": (0.5, 2.0), "eta": (0.8, 2.0), "kappa": (0.5, 2.0), "k": (1, 20),
              "lambda_R": (0.5, 2.0), "T0": (0.3, 0.9)}
-TR4_GRID = 6            # values per continuous TR-4 axis in the full grid
+TR4_GRID = 7            # cells per continuous TR-4 axis in the full grid
 TR4_K = tuple(range(1, 21))  # every memory window
 TR4_SAMPLES = 4000      # quick mode
 TR4_THRESHOLDS = {"cooperation_emergence": 0.85, "defection_punishment": 0.95, "forgiveness": 0.80,
-                  "asymmetric_differentiation": 0.90, "trust_reciprocity_interaction": 0.90,
-                  "bounded_responses": 1.0}
+                  "asymmetric_differentiation": 0.90, "trust_reciprocity_interaction": 0.90, "bounded_responses": 1.0}
 EPS = 0.01
+RTOL = 1e-9             # relative tolerance of the TR-3 comparisons (the solvers are good to ~1e-14)
 T_MOVE, WINDOW, BASELINE = 5, 20, 0.3
 DYADS = {"ReciprocalDilemma-v0": (0.5, 0.5, 0.6), "GiftExchange-v0": (0.4, 0.7, 0.8)}  # D01, D10, omega
 
 
 @dataclass(frozen=True)
 class TargetResult:
+    """One target: the share of configurations meeting ``criterion`` beside the published threshold."""
     name: str
     criterion: str
     pass_rate: float
@@ -106,6 +111,7 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class SuiteResult:
+    """The six targets of one report ("TR-3" / "TR-4"), how it was run, and summary statistics."""
     suite: str
     mode: str
     n_configurations: int
@@ -116,6 +122,7 @@ class SuiteResult:
 
 @dataclass(frozen=True)
 class TargetsReport:
+    """Both suites and the median effort differentiation a*(theta=.9) / a*(theta=.1)."""
     suites: tuple[SuiteResult, ...]
     median_differentiation: float
 
@@ -138,6 +145,13 @@ def _result(name, criterion, ok, thresholds, note="") -> TargetResult:
     threshold = thresholds[name]
     passed = bool(ok.size) and (rate == 1.0 if threshold >= 1.0 else rate > threshold)
     return TargetResult(name, criterion, rate, threshold, passed, int(ok.size), note)
+
+
+def _median(x) -> float:
+    """Median of the finite entries (NaN when there are none)."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
 
 
 def sweep(space: dict, values: dict, quick: bool, seed: int, samples: int) -> dict[str, np.ndarray]:
@@ -165,8 +179,13 @@ def sweep(space: dict, values: dict, quick: bool, seed: int, samples: int) -> di
 
 
 def _axes(space: dict, grid: int, fixed: dict | None, special: dict | None = None) -> tuple[dict, dict]:
-    """(ranges, grid values) after the caller's overrides; an overridden axis keeps only its values."""
-    values = {k: tuple(np.linspace(lo, hi, grid)) for k, (lo, hi) in space.items()}
+    """(ranges, grid values) after the caller's overrides; an overridden axis keeps only its values.
+
+    Grid values are the centres of ``grid`` equal cells of each range (midpoint
+    rule), so the full grid and a uniform quick sample estimate the same share
+    of the sweep space.
+    """
+    values = {k: tuple(lo + (np.arange(grid) + 0.5) * (hi - lo) / grid) for k, (lo, hi) in space.items()}
     values.update(special or {})
     ranges = dict(space)
     for k, v in (fixed or {}).items():
@@ -179,92 +198,89 @@ def _axes(space: dict, grid: int, fixed: dict | None, special: dict | None = Non
 
 # --------------------------------------------------------------------------- TR-3
 
+def _free_riding(cfg: dict, a_max: float):
+    """General-solver free-riding equilibria of every distinct (omega, beta, c) and n: (equilibrium, n, a*)."""
+    triples = np.unique(np.stack([cfg["omega"], cfg["beta"], cfg["c"]], axis=1), axis=0)
+    o, b, c = (np.repeat(triples[:, j], len(TR3_N)) for j in range(3))
+    n = np.tile(np.asarray(TR3_N, dtype=float), len(triples))
+    slot = np.arange(max(TR3_N))
+    members = slot < n[:, None]
+    a0 = np.where(members, a_max * (slot + 1) / (n[:, None] + 1), 0.0)
+    eq = col.equilibrium(np.zeros(members.shape), o, b, c, 0.0, 0.0, a_max, members=members, a0=a0)
+    return eq, n, col.free_riding_effort(o, b, c, n, a_max)
+
+
+def _utilities_finite(effort, om, be, c, pB, pC) -> np.ndarray:
+    """Every team member's utility at each symmetric equilibrium (N, n, theta) is finite: (N, n)."""
+    slot = np.arange(max(TR3_N))
+    team = slot < np.asarray(TR3_N, dtype=float)[:, None]             # (n, slots)
+    ok = np.ones(effort.shape[:2], dtype=bool)
+    for j, t in enumerate(TR3_THETA):                                  # one theta at a time: bounded memory
+        profile = np.broadcast_to(effort[..., j, None], effort.shape[:2] + slot.shape)
+        U = col.utility(profile, np.full(slot.shape, t), om, be, c, pB, pC, members=team)
+        ok &= np.all(np.isfinite(U) | ~team, axis=-1)
+    return ok
+
+
 def tr3_targets(quick: bool = False, seed: int = 0, fixed: dict | None = None, a_max: float = TR3_A_MAX,
                 samples: int = TR3_SAMPLES) -> SuiteResult:
     """The six TR-3 targets. ``fixed`` pins sweep axes, e.g. {"phi_B": 0, "phi_C": 0}."""
     start = time.perf_counter()
-    ranges, values = _axes(TR3_SPACE, TR3_GRID, fixed)
-    cfg = sweep(ranges, values, quick, seed, samples)
-    om, be, c, pB, pC = (cfg[k][:, None, None] for k in ("omega", "beta", "c", "phi_B", "phi_C"))
-    n = np.asarray(TR3_N, dtype=float)[None, :, None]
-    theta = np.asarray(TR3_THETA)[None, None, :]
-    eq = col.symmetric_equilibrium(theta, om, be, c, pB, pC, n, a_max)
-    effort = eq.effort                                              # (N, n, theta)
-    tol = 1e-9 * a_max
-    below = effort[..., :-1] < a_max - tol
+    cfg = sweep(*_axes(TR3_SPACE, TR3_GRID, fixed), quick, seed, samples)
+    om, be, c, pB, pC = (cfg[k][:, None] for k in ("omega", "beta", "c", "phi_B", "phi_C"))   # (N, 1)
+    n = np.asarray(TR3_N, dtype=float)                                                         # (n,)
+    theta = np.asarray(TR3_THETA)
+    eq = col.symmetric_equilibrium(theta, om[..., None], be[..., None], c[..., None], pB[..., None],
+                                   pC[..., None], n[:, None], a_max)
+    effort = eq.effort                                                 # (N, n, theta)
+    capped = effort >= a_max * (1.0 - RTOL)
+    at = {t: effort[..., TR3_THETA.index(t)] for t in TR3_THETA}
 
-    d = np.diff(effort, axis=-1)
-    monotone = np.all((d >= -tol) & ((d > tol) | ~below), axis=-1)
+    def rising(x):
+        """Along the last axis: strictly increasing, except that two capped efforts may be equal."""
+        d = np.diff(x, axis=-1)
+        slack = RTOL * np.abs(x[..., 1:])
+        both_capped = (x[..., :-1] >= a_max * (1.0 - RTOL)) & (x[..., 1:] >= a_max * (1.0 - RTOL))
+        return np.all((d > slack) | (both_capped & (np.abs(d) <= slack)), axis=-1)
 
-    i1, i9 = TR3_THETA.index(0.1), TR3_THETA.index(0.9)
-    ratio = effort[..., i9] / effort[..., i1]
+    monotone = rising(effort)
+    ratio = at[0.9] / at[0.1]
+    low = np.stack([at[t] for t in (0.0, 0.1, 0.2)], axis=1)           # (N, low theta, n)
+    team = rising(low[..., ::-1])                                      # falls with n: rises along reversed n
 
-    low = [TR3_THETA.index(t) for t in (0.0, 0.1, 0.2)]
-    e_low = np.moveaxis(effort[..., low], 1, -1)                    # (N, low theta, n)
-    dn = np.diff(e_low, axis=-1)
-    under = e_low[..., :-1] < a_max - tol
-    team = np.all((dn <= tol) & ((dn < -tol) | ~under), axis=-1)
+    only_B = col.symmetric_equilibrium(SYNERGY_THETA, om, be, c, pB, 0.0, n, a_max).effort
+    only_C = col.symmetric_equilibrium(SYNERGY_THETA, om, be, c, 0.0, pC, n, a_max).effort
+    singles = (only_B - at[0.0]) + (only_C - at[0.0])
+    defined = singles > RTOL * at[0.0]
+    synergy = np.where(defined, (at[SYNERGY_THETA] - at[0.0]) / np.where(defined, singles, 1.0), np.nan)
 
-    i7 = TR3_THETA.index(0.7)
-    base = effort[..., 0]
-    only_B = col.symmetric_equilibrium(0.7, om[..., 0], be[..., 0], c[..., 0], pB[..., 0], 0.0, n[..., 0], a_max).effort
-    only_C = col.symmetric_equilibrium(0.7, om[..., 0], be[..., 0], c[..., 0], 0.0, pC[..., 0], n[..., 0], a_max).effort
-    singles = (only_B - base) + (only_C - base)
-    defined = singles > tol
-    synergy = np.where(defined, (effort[..., i7] - base) / np.where(defined, singles, 1.0), np.nan)
+    free, n_free, a_star = _free_riding(cfg, a_max)
+    error = np.abs(free.actions.sum(axis=-1) / n_free - a_star) / a_star
 
-    # free riding: general solver on each distinct (omega, beta, c, n)
-    triples = np.unique(np.stack([cfg["omega"], cfg["beta"], cfg["c"]], axis=1), axis=0)
-    o3, b3, c3, n3 = _free_riding_grid(triples)
-    n_max = max(TR3_N)
-    slot = np.arange(n_max)
-    members = slot < n3[:, None]
-    a0 = np.where(members, a_max * (slot + 1) / (n3[:, None] + 1), 0.0)
-    gen = col.equilibrium(np.zeros((len(n3), n_max)), o3, b3, c3, 0.0, 0.0, a_max, members=members, a0=a0)
-    mean = gen.actions.sum(axis=-1) / n3
-    a_star = col.free_riding_effort(o3, b3, c3, n3, a_max)
-    free_ok = gen.converged & (np.abs(mean - a_star) <= 0.05 * a_star)
+    def in_box(x):
+        return np.isfinite(x) & (x >= 0.0) & (x <= a_max)
 
-    # bounded: every equilibrium of the configuration, and the utilities there (one theta at a time)
-    team_mask = slot < n[..., None]
-    finite_U = np.ones(effort.shape[:2], dtype=bool)
-    for j, t in enumerate(TR3_THETA):
-        profile = np.broadcast_to(effort[..., j, None], effort.shape[:2] + (n_max,))
-        U = col.utility(profile, np.full(n_max, t), om[..., 0], be[..., 0], c[..., 0], pB[..., 0], pC[..., 0],
-                        members=team_mask[..., 0, :])
-        finite_U &= np.all(np.isfinite(U) | ~team_mask[..., 0, :], axis=-1)
-    in_box = lambda x: np.isfinite(x) & (x >= 0.0) & (x <= a_max)  # noqa: E731
-    bounded = np.all(in_box(effort), axis=-1) & in_box(only_B) & in_box(only_C) & finite_U
-    gen_box = np.all(in_box(gen.actions), axis=-1)
-
+    bounded = (np.all(in_box(effort), axis=-1) & in_box(only_B) & in_box(only_C)
+               & _utilities_finite(effort, om, be, c, pB, pC))
     th = TR3_THRESHOLDS
     targets = (
         _result("free_riding_baseline", "general solver converges, mean effort within 5 % of closed-form a*",
-                free_ok, th, f"max relative error {np.max(np.abs(mean - a_star) / a_star):.2e}"),
+                free.converged & (error <= 0.05), th, f"max relative error {error.max():.1e}"),
         _result("loyalty_monotonicity", "effort rises with theta (strictly below the cap)", monotone, th),
         _result("effort_differentiation", "a*(theta=.9) / a*(theta=.1) > 2", ratio > 2.0, th,
-                f"a*(theta=.1) at the cap in {np.mean(effort[..., i1] >= a_max - tol):.1%} of configurations"),
+                f"a*(theta=.1) at the cap a_max = {a_max:g} in {np.mean(capped[..., 1]):.1%} of configurations"),
         _result("team_size_effect", "da*/dn < 0 at theta <= .2 (strictly below the cap)", team, th),
-        _result("mechanism_synergy", "combined effect > 1.1 x sum of single effects (theta = .7)",
-                synergy[defined] > 1.1, th, f"{np.sum(~defined)} configurations with the cap binding at theta = 0 left out"),
+        _result("mechanism_synergy", f"combined effect > 1.1 x sum of single effects (theta = {SYNERGY_THETA})",
+                synergy[defined] > 1.1, th, f"{np.sum(~defined)} configurations capped at theta = 0 left out"),
         _result("bounded_outcomes", "every equilibrium and utility finite, effort in [0, a_max]",
-                np.concatenate([bounded.ravel(), gen_box]), th),
+                np.concatenate([bounded.ravel(), np.all(in_box(free.actions), axis=-1)]), th),
     )
-    stats = {"median_differentiation": float(np.median(ratio)),
-             "median_synergy": float(np.nanmedian(synergy)),
-             "cap_binding_at_theta_0": float(np.mean(base >= a_max - tol)),
-             "max_foc_residual": float(max(np.max(eq.residual), np.max(gen.residual))),
+    stats = {"median_differentiation": float(np.median(ratio)), "median_synergy": _median(synergy),
+             "cap_binding_at_theta_0": float(np.mean(capped[..., 0])),
+             "max_foc_residual": float(max(eq.residual.max(), free.residual.max())),
              "a_max": a_max, "theta_grid": list(TR3_THETA), "n_values": list(TR3_N)}
-    return SuiteResult("TR-3", "quick" if quick else "full", int(effort.shape[0] * effort.shape[1]),
-                       time.perf_counter() - start, targets, stats)
-
-
-def _free_riding_grid(triples: np.ndarray):
-    """(omega, beta, c, n) flat arrays: every distinct (omega, beta, c) with every team size."""
-    reps = len(TR3_N)
-    o, b, c = (np.repeat(triples[:, j], reps) for j in range(3))
-    n = np.tile(np.asarray(TR3_N, dtype=float), len(triples))
-    return o, b, c, n
+    return SuiteResult("TR-3", "quick" if quick else "full", int(ratio.size), time.perf_counter() - start,
+                       targets, stats)
 
 
 # --------------------------------------------------------------------------- TR-4
@@ -297,55 +313,55 @@ def _script(kind: str, steps: int) -> np.ndarray:
 
 
 def _tr4_setup():
-    """Run table with counterfactuals: (names, D (R,2,2), omega (R,), focal (R,), forced (R,steps+1,2), trust factor (R,), cf index (R,))."""
+    """The run table, each run followed by its counterfactual ("hold") as a batch axis of length R."""
     steps = T_MOVE + WINDOW
     runs = list(TR4_RUNS)
     cf_keys = sorted({(dyad, focal, f) for _, dyad, focal, _, f in runs})
     runs += [(f"hold:{k}", k[0], k[1], "hold", k[2]) for k in cf_keys]
-    cf_index = [len(TR4_RUNS) + cf_keys.index((dyad, focal, f)) for _, dyad, focal, _, f in runs]
     D = np.zeros((len(runs), 2, 2))
     forced = np.full((len(runs), steps + 1, 2), np.nan)
     for r, (_, dyad, focal, kind, _) in enumerate(runs):
         D[r, 0, 1], D[r, 1, 0], _ = DYADS[dyad]
         forced[r, :, 1 - focal] = _script(kind, steps)
-    omega = np.array([DYADS[dyad][2] for _, dyad, *_ in runs])
-    focal = np.array([f for _, _, f, _, _ in runs])
-    factor = np.array([f for *_, f in runs])
-    return [r[0] for r in runs], D, omega, focal, forced, factor, np.array(cf_index), steps
+    return {
+        "names": [r[0] for r in runs], "kinds": [r[3] for r in runs], "D": D, "forced": forced, "steps": steps,
+        "omega": np.array([DYADS[r[1]][2] for r in runs]),
+        "focal": np.array([r[2] for r in runs]),
+        "factor": np.array([r[4] for r in runs]),
+        "cf": np.array([len(TR4_RUNS) + cf_keys.index((dyad, focal, f)) for _, dyad, focal, _, f in runs]),
+    }
 
 
-def _tr4_chunk(cfg: dict, setup) -> dict[str, np.ndarray]:
-    """Per-configuration outcomes of every experiment for one chunk of configurations."""
-    names, D, omega, focal, forced, factor, cf_index, steps = setup
-    C, R = len(cfg["rho0"]), len(names)
-    T0 = cfg["T0"][:, None, None, None] * factor[None, :, None, None] * (1.0 - np.eye(2)) + np.eye(2)
-    traj = rec.simulate(np.full(2, BASELINE), np.full(2, BASELINE), 1.0, D, T0,
+def _tr4_chunk(cfg: dict, setup: dict) -> dict[str, np.ndarray]:
+    """Per-configuration outcomes of every experiment, for one chunk of configurations."""
+    T0 = cfg["T0"][:, None, None, None] * setup["factor"][None, :, None, None] * (1.0 - np.eye(2)) + np.eye(2)
+    traj = rec.simulate(np.full(2, BASELINE), np.full(2, BASELINE), 1.0, setup["D"], T0,
                         *(cfg[k][:, None] for k in ("rho0", "eta", "kappa")), cfg["k"][:, None].astype(np.int64),
-                        cfg["lambda_R"][:, None], omega, steps, forced=forced, trust=TrustParams(),
-                        k_max=int(TR4_SPACE["k"][1]))
-    a = np.take_along_axis(traj.actions, focal[None, :, None, None], axis=-1)[..., 0]   # (C, R, steps+1)
-    r = (a - a[:, cf_index])[..., T_MOVE + 1:]                                          # response window
-    run = {name: r[:, j] for j, name in enumerate(names)}
-    peak_up = {k: run[k].max(axis=-1) for k in run}
-    peak_down = {k: (-run[k]).max(axis=-1) for k in run}
-    peak = {k: (peak_up[k] if k in ("emerge", "half_cooperate") or k.endswith("_cooperate") else peak_down[k])
-            for k in run}
-    acts = traj.actions
+                        cfg["lambda_R"][:, None], setup["omega"], setup["steps"], forced=setup["forced"],
+                        trust=TrustParams(), k_max=int(TR4_SPACE["k"][1]), record_trust=True)
+    focal = setup["focal"][None, :, None, None]
+    a = np.take_along_axis(traj.actions, focal, axis=-1)[..., 0]          # (C, R, steps + 1)
+    r = (a - a[:, setup["cf"]])[..., T_MOVE + 1:]                          # response in the window
+    run = {name: r[:, j] for j, name in enumerate(setup["names"])}
+    drop = {k: (-x).max(axis=-1) for k, x in run.items()}
+    peak = {k: x.max(axis=-1) if kind == "cooperate" else drop[k]
+            for (k, x), kind in zip(run.items(), setup["kinds"])}
+    acts, T = traj.actions, traj.trust
     bounded = (np.all(np.isfinite(acts) & (acts >= 0.0) & (acts <= 1.0), axis=(1, 2, 3))
                & np.all(np.abs(traj.reciprocity) <= traj.bound * (1 + 1e-12) + 1e-15, axis=(1, 2, 3))
-               & np.all((traj.trust >= 0) & (traj.trust <= 1), axis=(1, 2, 3)))
+               & np.all((T >= 0.0) & (T <= 1.0), axis=(1, 2, 3, 4)))
+    less = peak["less_defect"]
     return {
         "emergence": run["emerge"].mean(axis=-1) >= EPS,
-        "punishment": peak_down["punish"] >= EPS,
-        "forgiveness": (peak_down["forgive"] >= EPS) & (np.abs(run["forgive"][:, -1]) < EPS),
+        "punishment": drop["punish"] >= EPS,
+        "forgiveness": (drop["forgive"] >= EPS) & (np.abs(run["forgive"][:, -1]) < EPS),
         "asymmetric": np.all([(peak[f"more_{s}"] >= EPS) & (peak[f"more_{s}"] > peak[f"less_{s}"] + 1e-12)
                               for s in ("cooperate", "defect")], axis=0),
         "interaction": np.all([(peak[f] >= EPS) & (peak[f] > peak[h] + 1e-12)
                                for f, h in (("emerge", "half_cooperate"), ("punish", "half_defect"))], axis=0),
         "bounded": bounded,
-        "rise": run["emerge"].mean(axis=-1), "drop": peak_down["punish"],
-        "ratio": np.where(peak["less_defect"] > 0, peak["more_defect"] / np.where(peak["less_defect"] > 0,
-                                                                                  peak["less_defect"], 1), np.nan),
+        "rise": run["emerge"].mean(axis=-1), "drop": drop["punish"],
+        "ratio": np.divide(peak["more_defect"], less, out=np.full(less.shape, np.nan), where=less > 0),
     }
 
 
@@ -354,27 +370,19 @@ def tr4_targets(quick: bool = False, seed: int = 0, fixed: dict | None = None, s
     """The six TR-4 targets. ``fixed`` pins sweep axes, e.g. {"lambda_R": 0}."""
     start = time.perf_counter()
     ranges, values = _axes(TR4_SPACE, TR4_GRID, fixed, special={"k": TR4_K})
-    cfg = sweep(ranges, values, quick, seed, samples)
-    setup = _tr4_setup()
+    cfg, setup = sweep(ranges, values, quick, seed, samples), _tr4_setup()
     N = len(cfg["rho0"])
     parts = [_tr4_chunk({k: v[i:i + chunk] for k, v in cfg.items()}, setup) for i in range(0, N, chunk)]
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    th = TR4_THRESHOLDS
-    targets = (
-        _result("cooperation_emergence", "mean rise over 20 steps >= 1 % of e after the partner cooperates",
-                out["emergence"], th),
-        _result("defection_punishment", "drop >= 1 % of e after the partner defects", out["punishment"], th),
-        _result("forgiveness", "visible drop after a one-step lapse, back within 1 % of e 20 steps later",
-                out["forgiveness"], th),
-        _result("asymmetric_differentiation", "more dependent agent responds visibly and more (D .7 vs .4)",
-                out["asymmetric"], th),
-        _result("trust_reciprocity_interaction", "visible response, stronger at trust T0 than at T0 / 2",
-                out["interaction"], th),
-        _result("bounded_responses", "actions in [0, e], |reciprocity| <= sum_j W_ij, trust in [0, 1]",
-                out["bounded"], th),
-    )
+    targets = tuple(_result(name, criterion, out[key], TR4_THRESHOLDS) for name, key, criterion in (
+        ("cooperation_emergence", "emergence", "mean rise over 20 steps >= 1 % of e after the partner cooperates"),
+        ("defection_punishment", "punishment", "drop >= 1 % of e after the partner defects"),
+        ("forgiveness", "forgiveness", "visible drop after a one-step lapse, back within 1 % of e 20 steps later"),
+        ("asymmetric_differentiation", "asymmetric", "more dependent agent responds visibly and more (D .7 vs .4)"),
+        ("trust_reciprocity_interaction", "interaction", "visible response, stronger at trust T0 than at T0 / 2"),
+        ("bounded_responses", "bounded", "actions in [0, e], |reciprocity| <= sum_j W_ij, trust in [0, 1]")))
     stats = {"median_rise": float(np.median(out["rise"])), "median_drop": float(np.median(out["drop"])),
-             "median_dependency_response_ratio": float(np.nanmedian(out["ratio"])), "eps": EPS,
+             "median_dependency_response_ratio": _median(out["ratio"]), "eps": EPS,
              "k_values": [int(k) for k in values["k"]] if not quick else list(TR4_SPACE["k"])}
     return SuiteResult("TR-4", "quick" if quick else "full", N, time.perf_counter() - start, targets, stats)
 
