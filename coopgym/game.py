@@ -132,28 +132,24 @@ class CoopetitionGame:
     def configure(self, p: dict[str, Any]) -> None:
         """Turn resolved parameter values into arrays (subclasses extend)."""
         n = self.n
-        self.e = _agent_vector("endowment", p["endowment"], n, positive=True)
+        self.e = agent_vector("endowment", p["endowment"], n, positive=True)
         self.D = _matrix("D", p["D"], n)
         if p["value"] not in ("log", "power"):
             raise ValueError(f"value spec must be 'log' or 'power', got {p['value']!r}")
         self.value_spec = p["value"]
-        self.theta = _nonneg("theta", p["theta"])
+        self.theta = nonnegative("theta", p["theta"])
         self.beta = float(p["beta"])
         if not 0.0 < self.beta <= 1.0:
             raise ValueError(f"beta must be in (0, 1], got {p['beta']!r}")
         self.gamma = float(p["gamma"])
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {p['gamma']!r}")
-        self.alpha = tv.normalise_shares(np.full(n, 1.0 / n) if p["alpha"] is None else _agent_vector("alpha", p["alpha"], n))
+        self.alpha = tv.normalise_shares(np.full(n, 1.0 / n) if p["alpha"] is None else agent_vector("alpha", p["alpha"], n))
         if p["baseline"] is not None:
-            self.baseline = _agent_vector("baseline", p["baseline"], n)
+            self.baseline = agent_vector("baseline", p["baseline"], n)
         else:
             self.baseline = (0.35 if p["baseline_fraction"] is None else float(p["baseline_fraction"])) * self.e
-        self.trust_params = p["trust"]
-        if self.trust_params is not None and (p["T0"] is not None or p["R0"] is not None):
-            T0 = self.trust_params.T0 if p["T0"] is None else p["T0"]
-            R0 = self.trust_params.R0 if p["R0"] is None else p["R0"]
-            self.trust_params = replace(self.trust_params, T0=float(T0), R0=float(R0))
+        self.trust_params = trust_with_start(p["trust"], p["T0"], p["R0"])
 
     def _resolve_phase(self, phase):
         phases = self.spec.phases
@@ -358,20 +354,41 @@ class CoopetitionGame:
         return f"{self.spec.id} (n={self.n}, horizon={self.horizon}, mutuality={self.m:g}, trust={'on' if self.trust_on else 'off'})"
 
 
+def trust_with_start(trust: tr.TrustParams | None, T0=None, R0=None) -> tr.TrustParams | None:
+    """``trust`` with its initial trust and damage overridden where T0 / R0 are given."""
+    if trust is None or (T0 is None and R0 is None):
+        return trust
+    return replace(trust, T0=trust.T0 if T0 is None else float(T0), R0=trust.R0 if R0 is None else float(R0))
+
+
+def unit_interval(name, value) -> float:
+    v = float(value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return v
+
+
+def positive(name, value) -> float:
+    v = float(value)
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return v
+
+
 def _positive_int(name, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
-def _nonneg(name, value) -> float:
+def nonnegative(name, value) -> float:
     v = float(value)
     if not (np.isfinite(v) and v >= 0):
         raise ValueError(f"{name} must be a non-negative number, got {value!r}")
     return v
 
 
-def _agent_vector(name, value, n, positive=False) -> np.ndarray:
+def agent_vector(name, value, n, positive=False) -> np.ndarray:
     v = np.asarray(value, dtype=np.float64)
     v = np.full(n, float(v)) if v.ndim == 0 else v
     if v.shape != (n,):

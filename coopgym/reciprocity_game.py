@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from coopgym.game import CoopetitionGame
+from coopgym.game import CoopetitionGame, nonnegative
 from coopgym.mechanisms import reciprocity as rc
 
 
@@ -28,9 +28,9 @@ class ReciprocityGame(CoopetitionGame):
 
     def configure(self, p):
         super().configure(p)
-        self.rho0, self.eta = _nonneg("rho0", p["rho0"]), _nonneg("eta", p["eta"])
-        self.kappa_R, self.lambda_R = _nonneg("kappa", p["kappa"]), _nonneg("lambda_R", p["lambda_R"])
-        self.omega_R = _nonneg("omega", p["omega"])
+        self.rho0, self.eta = nonnegative("rho0", p["rho0"]), nonnegative("eta", p["eta"])
+        self.kappa_R, self.lambda_R = nonnegative("kappa", p["kappa"]), nonnegative("lambda_R", p["lambda_R"])
+        self.omega_R = nonnegative("omega", p["omega"])
         k = p["k"]
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"memory length k must be a positive integer, got {k!r}")
@@ -57,10 +57,3 @@ class ReciprocityGame(CoopetitionGame):
 
     def shared_features(self, state):
         return [self.memory_mean(state, fallback=0.0) / self.e]
-
-
-def _nonneg(name, value) -> float:
-    v = float(value)
-    if not (np.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return v

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from coopgym.game import CoopetitionGame
+from coopgym.game import CoopetitionGame, agent_vector, positive, trust_with_start, unit_interval
 from coopgym.mechanisms import collective as tc
 from coopgym.mechanisms.trust import TrustParams
 
@@ -37,20 +37,20 @@ class TeamGame(CoopetitionGame):
 
     def configure(self, p):
         n = self.n
-        self.e = _positive_vector("endowment", p["endowment"], n)
-        self.omega, self.team_beta, self.c = _pos("omega", p["omega"]), float(p["beta"]), _pos("c", p["c"])
+        self.e = agent_vector("endowment", p["endowment"], n, positive=True)
+        self.omega, self.team_beta, self.c = positive("omega", p["omega"]), float(p["beta"]), positive("c", p["c"])
         if not 0.0 < self.team_beta <= 1.0:
             raise ValueError(f"beta must be in (0, 1], got {p['beta']!r}")
-        self.phi_B, self.phi_C = _unit("phi_B", p["phi_B"]), _unit("phi_C", p["phi_C"])
-        self.loyalty_cap, self.loyalty0 = _unit("loyalty_cap", p["loyalty_cap"]), _unit("loyalty0", p["loyalty0"])
-        self.D_team = _unit("D_team", p["D_team"])
+        self.phi_B, self.phi_C = unit_interval("phi_B", p["phi_B"]), unit_interval("phi_C", p["phi_C"])
+        self.loyalty_cap = unit_interval("loyalty_cap", p["loyalty_cap"])
+        self.loyalty0 = unit_interval("loyalty0", p["loyalty0"])
+        self.D_team = unit_interval("D_team", p["D_team"])
         self.D = np.full((n, n), self.D_team / max(n - 1, 1))
         np.fill_diagonal(self.D, 0.0)
         self.alpha = np.full(n, 1.0 / n)
         self.a_star = float(tc.free_riding_effort(self.omega, self.team_beta, self.c, n, self.e.min()))
-        self.baseline = np.full(n, self.a_star) if p["baseline"] is None else np.broadcast_to(
-            np.asarray(p["baseline"], dtype=float), (n,)).copy()
-        self.trust_params = _with_start(p["trust"], p["T0"], p["R0"])
+        self.baseline = agent_vector("baseline", self.a_star if p["baseline"] is None else p["baseline"], n)
+        self.trust_params = trust_with_start(p["trust"], p["T0"], p["R0"])
         # TR-1 fields the base class and the oracles read; the TR-3 payoff does not use them
         self.value_spec, self.theta, self.beta, self.gamma = "team", 0.0, self.team_beta, 0.0
 
@@ -82,31 +82,3 @@ class TeamGame(CoopetitionGame):
 
     def shared_features(self, state):
         return [state.extra["loyalty"]]
-
-
-def _with_start(trust, T0, R0):
-    if trust is None or (T0 is None and R0 is None):
-        return trust
-    from dataclasses import replace
-    return replace(trust, T0=trust.T0 if T0 is None else float(T0), R0=trust.R0 if R0 is None else float(R0))
-
-
-def _positive_vector(name, value, n):
-    v = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
-    if not np.isfinite(v).all() or np.any(v <= 0):
-        raise ValueError(f"{name} must be positive and finite, got {v.tolist()}")
-    return v
-
-
-def _pos(name, value) -> float:
-    v = float(value)
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return v
-
-
-def _unit(name, value) -> float:
-    v = float(value)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-    return v
