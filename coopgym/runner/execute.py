@@ -51,7 +51,7 @@ def evaluate(policy, env_id: str, episodes: int, seed: int, options: dict | None
         coop_count += int(live.sum())
         if game.trust_on:
             trust = mean_trust(state.T)
-            trajectory.append(float(trust[running].mean()))
+            trajectory.append(round(float(trust[running].mean()), 5))  # 5 decimals keep the corpus small
         finished = running & (res.terminated | res.truncated)
         if game.trust_on:
             final_trust[finished] = trust[finished]
