@@ -48,6 +48,22 @@ REFERENCE = "Coopetition-Gym v1 (arXiv:2605.02063); TR-1..TR-4 (arXiv:2510.18802
 RECIPROCITY_RHO = 0.20
 
 
+_PROFILES: dict[tuple, tuple[np.ndarray, dict]] = {}   # solved profiles, shared by every oracle instance
+_NOT_RULES = {"m", "observation", "reward_scale", "normalize_reward", "_obs_index", "_constants"}
+
+
+def rules_key(game) -> tuple:
+    """What the stage game depends on: every attribute of the game but the reward mode and the
+    observation preset (a stationary oracle fixes its own objective), as hashable values."""
+    def frozen(v):
+        if isinstance(v, np.ndarray):
+            return (v.shape, v.tobytes())
+        if hasattr(v, "id") and hasattr(v, "params"):  # the EnvSpec
+            return v.id
+        return repr(v)
+    return (type(game).__name__,) + tuple((k, frozen(v)) for k, v in sorted(vars(game).items()) if k not in _NOT_RULES)
+
+
 class StationaryOracle(Policy):
     """Solves the stage game at the reset state once per game and plays the profile."""
 
@@ -62,15 +78,16 @@ class StationaryOracle(Policy):
     def profile(self, game) -> np.ndarray:
         key = id(game)
         if key not in self._cache:
-            if isinstance(game, TeamGame) and self.objective != "welfare":
-                self._cache[key] = self._team_equilibrium(game)
-            else:
-                g = game if self.mutuality is None else stage.with_mutuality(game, self.mutuality)
-                state = g.reset(np.zeros(1, dtype=np.uint64))
-                sol = stage.solve(g, state, self.objective)
-                self.diagnostics = {"iterations": sol.iterations, "converged": sol.converged,
-                                    "max_gain": sol.max_gain}
-                self._cache[key] = sol.actions
+            shared = (self.objective, self.mutuality, rules_key(game))
+            if shared not in _PROFILES:
+                if isinstance(game, TeamGame) and self.objective != "welfare":
+                    _PROFILES[shared] = self._team_equilibrium(game)
+                else:
+                    g = game if self.mutuality is None else stage.with_mutuality(game, self.mutuality)
+                    sol = stage.solve(g, g.reset(np.zeros(1, dtype=np.uint64)), self.objective)
+                    _PROFILES[shared] = (sol.actions, {"iterations": sol.iterations, "converged": sol.converged,
+                                                       "max_gain": sol.max_gain})
+            self._cache[key], self.diagnostics = _PROFILES[shared]
         return self._cache[key]
 
     def _team_equilibrium(self, game) -> np.ndarray:
@@ -89,9 +106,8 @@ class StationaryOracle(Policy):
             phi_B, phi_C = game.phi_B * theta + self.mutuality * W.sum(axis=1).max(), game.phi_C * theta
         sol = tc.equilibrium(np.ones(game.n), np.asarray(omega).reshape(()), game.team_beta, game.c, phi_B, phi_C,
                              game.e.min(), members=members)
-        self.diagnostics = {"iterations": sol.iterations, "converged": bool(np.all(sol.converged)),
-                            "max_foc_residual": float(np.max(sol.residual))}
-        return sol.actions
+        return sol.actions, {"iterations": sol.iterations, "converged": bool(np.all(sol.converged)),
+                             "max_foc_residual": float(np.max(sol.residual))}
 
     def bind(self, game):
         self.profile(game)
