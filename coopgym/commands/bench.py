@@ -45,7 +45,7 @@ def run(args) -> int:
                       if e in bench.coopgym.REGISTRY]
     report["mechanisms"] = bench.env_rates(mechanism_envs, N=1024 if args.quick else 4096)
     if args.oracles or not args.quick:
-        report["oracles"] = _optional("coopgym.oracles.solvers", "bench_equilibrium")
+        report["oracles"] = _optional("coopgym.oracles.tr1", "bench_equilibrium")
     if args.policies:
         names = None if args.policies == "all" else args.policies.split(",")
         report["policies"] = _optional("coopgym.baselines.learners.bench", "bench_policies", names)
