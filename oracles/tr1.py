@@ -44,8 +44,12 @@ def foc_residual(a, e, W, alpha, gamma, value_spec="log", theta=20.0, beta=0.75)
 
 def equilibrium(e, W, alpha, gamma, value_spec="log", theta=20.0, beta=0.75, max_iter=200, tol=1e-10,
                 bisection_steps=60) -> TR1Solution:
-    """Fixed point of the best responses, batched: e (B, n), W (B, n, n), alpha (B, n), gamma (B,)."""
+    """Fixed point of the best responses, batched: e (B, n), W (B, n, n), alpha (B, n), gamma (B,);
+    theta and beta are numbers or (B,) arrays."""
     e, W, alpha, gamma = (np.asarray(x, dtype=float) for x in (e, W, alpha, gamma))
+    theta, beta = np.asarray(theta, dtype=float), np.asarray(beta, dtype=float)
+    theta3, beta3 = (x.reshape(-1, 1, 1) if x.ndim else x for x in (theta, beta))
+    theta2, beta2 = (x.reshape(-1, 1) if x.ndim else x for x in (theta, beta))
     B, n = e.shape
     a = 0.5 * e
     idx = np.arange(n)
@@ -57,7 +61,7 @@ def equilibrium(e, W, alpha, gamma, value_spec="log", theta=20.0, beta=0.75, max
             mid = 0.5 * (lo + hi)
             trial = np.where(np.eye(n, dtype=bool)[None], mid[:, :, None], a[:, None, :])  # (B, i, n)
             g = gradient(trial, e[:, None, :], W[:, None], alpha[:, None, :], gamma[:, None],
-                         value_spec, theta, beta)[:, idx, idx]
+                         value_spec, theta3, beta3)[:, idx, idx]
             up = g > 0
             lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
         br = 0.5 * (lo + hi)
@@ -66,7 +70,7 @@ def equilibrium(e, W, alpha, gamma, value_spec="log", theta=20.0, beta=0.75, max
         converged = step <= tol * e.max(axis=1)
         if converged.all():
             break
-    return TR1Solution(a, foc_residual(a, e, W, alpha, gamma, value_spec, theta, beta), it, converged)
+    return TR1Solution(a, foc_residual(a, e, W, alpha, gamma, value_spec, theta2, beta2), it, converged)
 
 
 def bench_equilibrium(n_configs: int = 10_000, seed: int = 0) -> dict:

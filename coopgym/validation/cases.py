@@ -1,0 +1,155 @@
+"""Case-study rubrics computed from model output (SPEC section 7): S-LCD and Apache.
+
+Every point comes from the model's equilibrium; the published scores are
+printed beside ours as references and never enter the computation.
+
+S-LCD (Samsung-Sony, 60 points, both value specs): the coopetitive equilibrium
+of the integrated utility with D = [[0, .64], [.86, 0]] (``oracles.tr1``,
+trust off: the TR-1 case) against the Nash baseline of D = 0, gamma = 0; the
+value increase is V(a_eq | gamma) / V(a_base | gamma) - 1. A Monte Carlo
+sensitivity redraws every parameter with +/-15 % uniform noise (seeded, 500
+draws, one batch).
+
+Apache HTTP Server (15 points a phase): the symmetric loyalty equilibrium of
+each phase (omega 30, beta .65, c 1.2, phi_B .8, phi_C .3, a_max 50, theta the
+phase's loyalty multiplier). Decisions where SPEC is silent: the documented
+mean efforts are on a 0-10 scale, so the pattern band compares a / a_max with
+documented / 10 (4 points within .05, 3 within .10, 2 within .20, 1 within
+.30); "decline vs previous phase" for the first phase asks that it be the
+highest, as documented.
+
+Not here yet: the Renault-Nissan and Apple App Store rubrics.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from coopgym.mechanisms import collective as tc
+from coopgym.mechanisms import value as tv
+from coopgym.oracles import tr1
+
+SLCD = dict(e=100.0, D=np.array([[0.0, 0.64], [0.86, 0.0]]), alpha=np.array([0.55, 0.45]))
+SPECS = {"log": dict(value_spec="log", theta=20.0, beta=0.75, gamma=0.65),
+         "power": dict(value_spec="power", theta=20.0, beta=0.75, gamma=0.50)}
+PUBLISHED = {"S-LCD log": "58/60", "S-LCD power": "46/60", "Apache": "86.7 %"}
+APACHE = dict(omega=30.0, beta=0.65, c=1.2, phi_B=0.8, phi_C=0.3, a_max=50.0)
+APACHE_PHASES = (("formation", 8, 1.00, 6.8), ("growth", 25, 0.85, 5.2),
+                 ("maturation", 40, 0.70, 4.1), ("evolution", 35, 0.60, 3.8))
+
+
+def _value(a, spec, theta, beta):
+    theta, beta = (np.asarray(x, dtype=float) for x in (theta, beta))
+    theta, beta = (x[:, None] if x.ndim else x for x in (theta, beta))
+    return tv.log_value(a, theta) if spec == "log" else tv.power_value(a, beta)
+
+
+def slcd_scores(D, alpha, gamma, value_spec, theta, beta, e=100.0) -> dict:
+    """The 60-point rubric for a batch of configurations (D (B,2,2), alpha (B,2), gamma (B,))."""
+    B = len(gamma)
+    E = np.full((B, 2), e)
+    eq = tr1.equilibrium(E, D, alpha, gamma, value_spec, theta, beta)
+    base = tr1.equilibrium(E, np.zeros_like(D), alpha, np.zeros(B), value_spec, theta, beta)
+    a, b = eq.actions, base.actions
+    converged = eq.converged & (eq.residual.max(axis=1) < 1e-6)
+
+    def payoff(x):
+        return tv.private_payoff(x, e, _value(x, value_spec, theta, beta), tv.synergy(x), alpha, gamma)
+
+    def value(x):
+        return tv.total_value(_value(x, value_spec, theta, beta), tv.synergy(x), gamma)
+
+    pi_eq, pi_base = payoff(a), payoff(b)
+    V_eq, V_base = value(a), value(b)
+    coop = a.mean(axis=1) / b.mean(axis=1) - 1.0
+    vinc = V_eq / V_base - 1.0
+    share = pi_eq[:, 0] / pi_eq.sum(axis=1)
+    asym = np.abs(a[:, 0] - a[:, 1]) / a.mean(axis=1)
+    pts = lambda cond, p: np.where(cond, p, 0)  # noqa: E731
+    parts = {
+        "convergence & stability": pts(converged, 2) + pts((a > 0).all(1), 2) + pts((a < e).all(1), 2)
+        + pts(np.isfinite(pi_eq).all(1), 2) + pts(np.isfinite(V_eq), 2),
+        "cooperation": pts(coop > 0, 1) + pts(coop > 0.10, 2) + pts(coop > 0.15, 2) + pts(coop < 1.0, 3)
+        + pts(coop < 0.8, 2) + pts((coop >= 0.15) & (coop <= 0.60), 3) + pts((a > b).all(1), 2),
+        "value": pts(vinc > 0, 2) + pts(vinc > 0.10, 2) + pts(vinc > 0.15, 2) + pts(vinc < 1.0, 3)
+        + pts((vinc >= 0.10) & (vinc <= 0.50), 3) + pts(V_eq > V_base, 3),
+        "distribution": pts((pi_eq > 0).all(1), 3)
+        + pts((pi_eq >= pi_base).all(1) & (pi_eq > pi_base).any(1), 3) + pts((share >= 0.50) & (share <= 0.65), 4),
+        "strategic realism": pts(converged, 3) + pts(a.mean(1) > b.mean(1), 3) + pts((asym > 0.02) & (asym < 0.3), 4),
+    }
+    total = sum(parts.values())
+    return {"parts": parts, "total": total, "actions": a, "baseline": b, "cooperation_increase": coop,
+            "value_increase": vinc, "samsung_share": share}
+
+
+def slcd(spec: str) -> dict:
+    p = SPECS[spec]
+    out = slcd_scores(SLCD["D"][None], SLCD["alpha"][None], np.array([p["gamma"]]), p["value_spec"], p["theta"],
+                      p["beta"])
+    return {"case": f"S-LCD {spec}", "points": {k: int(v[0]) for k, v in out["parts"].items()},
+            "total": int(out["total"][0]), "out_of": 60, "published": PUBLISHED[f"S-LCD {spec}"],
+            "equilibrium": out["actions"][0].round(3).tolist(), "baseline": out["baseline"][0].round(3).tolist(),
+            "cooperation_increase": float(out["cooperation_increase"][0]),
+            "value_increase": float(out["value_increase"][0])}
+
+
+def slcd_sensitivity(spec: str, draws: int = 500, noise: float = 0.15, seed: int = 0) -> dict:
+    """Score distribution under +/-noise uniform multiplicative noise on D, alpha, gamma and the value parameter."""
+    rng = np.random.default_rng(seed)
+    p = SPECS[spec]
+    jitter = lambda shape: rng.uniform(1 - noise, 1 + noise, shape)  # noqa: E731
+    D = np.clip(SLCD["D"][None] * jitter((draws, 2, 2)), 0.0, 1.0)
+    alpha = SLCD["alpha"][None] * jitter((draws, 2))
+    alpha = alpha / alpha.sum(axis=1, keepdims=True)
+    gamma = np.clip(p["gamma"] * jitter(draws), 0.0, 1.0)
+    theta = p["theta"] * jitter(draws) if spec == "log" else p["theta"]
+    beta = np.clip(p["beta"] * jitter(draws), 0.05, 1.0) if spec == "power" else p["beta"]
+    total = slcd_scores(D, alpha, gamma, p["value_spec"], theta, beta)["total"]
+    q = np.percentile(total, [5, 25, 50, 75, 95])
+    return {"case": f"S-LCD {spec}", "draws": draws, "mean": float(total.mean()), "std": float(total.std()),
+            "p5": float(q[0]), "p25": float(q[1]), "median": float(q[2]), "p75": float(q[3]), "p95": float(q[4])}
+
+
+def apache() -> dict:
+    """15 points a phase, from the symmetric loyalty equilibrium of each phase."""
+    P = APACHE
+    names, n, theta, documented = (np.array(x) for x in zip(*APACHE_PHASES))
+    sol = tc.symmetric_equilibrium(theta, P["omega"], P["beta"], P["c"], P["phi_B"], P["phi_C"], n, P["a_max"])
+    a = sol.effort
+    valid = np.isfinite(a) & (a >= 0) & (a <= P["a_max"]) & (sol.residual < 1e-6)
+    rank_pred = np.argsort(np.argsort(-a, kind="stable"))
+    rank_doc = np.argsort(np.argsort(-documented, kind="stable"))
+    rank_points = np.array([4, 3, 1, 0])[np.abs(rank_pred - rank_doc)]
+    gap = np.abs(a / P["a_max"] - documented / 10.0)
+    band = np.select([gap <= 0.05, gap <= 0.10, gap <= 0.20, gap <= 0.30], [4, 3, 2, 1], 0)
+    decline = np.r_[a[0] >= a.max(), a[1:] < a[:-1]]
+    points = 3 * valid + rank_points + band + 4 * decline
+    phases = [{"phase": str(names[k]), "effort": float(a[k]), "documented": float(documented[k]),
+               "points": int(points[k])} for k in range(len(names))]
+    total = int(points.sum())
+    return {"case": "Apache", "phases": phases, "total": total, "out_of": 60, "percent": 100.0 * total / 60,
+            "published": PUBLISHED["Apache"]}
+
+
+def run_cases(args) -> int:
+    results = {"slcd": [slcd("log"), slcd("power")], "apache": apache(),
+               "sensitivity": [slcd_sensitivity("log", seed=args.seed), slcd_sensitivity("power", seed=args.seed)]}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    for r in results["slcd"]:
+        print(f"{r['case']}: {r['total']}/60 (published {r['published']}); equilibrium {r['equilibrium']} vs "
+              f"baseline {r['baseline']}; cooperation +{100 * r['cooperation_increase']:.1f} %, "
+              f"value +{100 * r['value_increase']:.1f} %")
+        for k, v in r["points"].items():
+            print(f"    {k:<24} {v}")
+    ap = results["apache"]
+    print(f"Apache: {ap['total']}/60 = {ap['percent']:.1f} % (published {ap['published']})")
+    for ph in ap["phases"]:
+        print(f"    {ph['phase']:<11} effort {ph['effort']:8.3f} (documented {ph['documented']}/10)  {ph['points']}/15")
+    for s in results["sensitivity"]:
+        print(f"{s['case']} Monte Carlo (+/-15 %, {s['draws']} draws): mean {s['mean']:.1f}, median {s['median']:.0f}, "
+              f"5-95 % [{s['p5']:.0f}, {s['p95']:.0f}]")
+    print("Renault-Nissan and Apple App Store rubrics: not computed yet.")
+    return 0
