@@ -134,3 +134,19 @@ def env_rates(env_ids, N: int = 4096, **options) -> list[dict]:
         a = np.tile(multi.game.e * 0.4, (N, 1))
         rows.append({"env": env_id, "n": multi.n_agents, "N": N, "env_steps_per_s": rate(lambda: multi.step(a), N)})
     return rows
+
+
+def policy_rates(names=None, steps: int = 20_000, env_id: str = "SLCD-v0") -> list[dict]:
+    """Training throughput (env-steps/s) of each learner on ``env_id`` at its default settings."""
+    from coopgym.baselines import REGISTRY, make_policy
+
+    names = names or [n for n, e in REGISTRY.items() if e.trains]
+    rows = []
+    for name in names:
+        learner = make_policy(name, seed=0)
+        start = time.perf_counter()
+        learner.train(env_id, steps, {})
+        seconds = time.perf_counter() - start
+        rows.append({"policy": name, "env": env_id, "steps": steps, "seconds": seconds,
+                     "env_steps_per_s": steps / seconds})
+    return rows

@@ -25,3 +25,10 @@ def test_kernel_equals_game_step(env_id, options):
 
 def test_rate_counts_work_per_second():
     assert rate(lambda: None, work=10, min_seconds=0.01) > 0
+
+
+def test_policy_rates_reports_training_throughput():
+    from coopgym.bench import policy_rates
+
+    (row,) = policy_rates(["vdn"], steps=500)
+    assert row["policy"] == "vdn" and row["env_steps_per_s"] > 0

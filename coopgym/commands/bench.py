@@ -48,7 +48,7 @@ def run(args) -> int:
         report["oracles"] = _optional("coopgym.oracles.tr1", "bench_equilibrium")
     if args.policies:
         names = None if args.policies == "all" else args.policies.split(",")
-        report["policies"] = _optional("coopgym.baselines.learners.bench", "bench_policies", names)
+        report["policies"] = bench.policy_rates(names)
     if args.runner:
         report["runner"] = _optional("coopgym.runner.sweep", "bench_runner")
     if args.json:
