@@ -41,3 +41,12 @@ def test_sensitivity_is_seeded():
     a = cases.slcd_sensitivity("log", draws=50, seed=1)
     assert a == cases.slcd_sensitivity("log", draws=50, seed=1)
     assert 0 <= a["p5"] <= a["median"] <= a["p95"] <= 60
+
+
+def test_renault_nissan_score_follows_the_model():
+    base = cases.renault_nissan()
+    assert base["total"] == sum(base["points"].values()) and base["out_of"] == 60
+    gentle = cases.renault_nissan(phases=tuple((n, 6.0, k) for n, _, k in cases.RN_PHASES))   # no crisis at all
+    assert gentle["points"]["mechanism validation"] < base["points"]["mechanism validation"]
+    no_erosion = cases.renault_nissan(params=cases.tr.TrustParams.of(0.08, 0.0, 0.0, 0.02, 0.5, 1.0, 0.45, 0.05))
+    assert no_erosion["total"] != base["total"]

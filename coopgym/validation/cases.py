@@ -18,13 +18,34 @@ documented / 10 (4 points within .05, 3 within .10, 2 within .20, 1 within
 .30); "decline vs previous phase" for the first phase asks that it be the
 highest, as documented.
 
-Not here yet: the Renault-Nissan and Apple App Store rubrics.
+Renault-Nissan (60 points in four 15-point blocks): the TR-2 trust model
+(D Renault->Nissan .65, Nissan->Renault .75; trust rates of RenaultNissan-v0;
+start at its formation phase, T0 .45, R0 .05) driven by the documented
+cooperation of each phase on a 0-10 scale against baseline 5 (sigma 1):
+formation 6.5 x 12, mature 7.0 x 40, crisis 2.0 x 4, recovery 6.2 x 15,
+current 6.5 x 8. Trust-state alignment: 3 points per phase whose mean trust
+lies in the band declared (with sources) in ``coopgym/data/renault_nissan_trust.toml``;
+behavioural prediction: 3 per phase whose trust change has the sign of its
+signal; mechanism validation: erosion rate (crisis, per step) > 1.5 x building
+rate (formation, per step) 5, hysteresis (trust after recovery < .9 x before
+the crisis) 5, max R > .3 5; outcome correspondence: final mean trust in
+[.2, .8] 7 (else 4), + 2 per visible phase transition (|dT| > .05), at most 8.
+
+Not here yet: the Apple App Store rubric.
 """
 from __future__ import annotations
 
 import json
+from importlib import resources
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 import numpy as np
+
+from coopgym.mechanisms import trust as tr
 
 from coopgym.mechanisms import collective as tc
 from coopgym.mechanisms import value as tv
@@ -33,7 +54,11 @@ from coopgym.oracles import tr1
 SLCD = dict(e=100.0, D=np.array([[0.0, 0.64], [0.86, 0.0]]), alpha=np.array([0.55, 0.45]))
 SPECS = {"log": dict(value_spec="log", theta=20.0, beta=0.75, gamma=0.65),
          "power": dict(value_spec="power", theta=20.0, beta=0.75, gamma=0.50)}
-PUBLISHED = {"S-LCD log": "58/60", "S-LCD power": "46/60", "Apache": "86.7 %"}
+PUBLISHED = {"S-LCD log": "58/60", "S-LCD power": "46/60", "Apache": "86.7 %", "Renault-Nissan": "81.7 %"}
+RN_D = np.array([[0.0, 0.75], [0.65, 0.0]])       # agent 0 Nissan, agent 1 Renault: D[N, R] = Nissan -> Renault
+RN_TRUST = tr.TrustParams.of(0.08, 0.25, 0.55, 0.02, 0.50, 1.0, T0=0.45, R0=0.05)
+RN_PHASES = (("formation", 6.5, 12), ("mature", 7.0, 40), ("crisis", 2.0, 4), ("recovery", 6.2, 15),
+             ("current", 6.5, 8))
 APACHE = dict(omega=30.0, beta=0.65, c=1.2, phi_B=0.8, phi_C=0.3, a_max=50.0)
 APACHE_PHASES = (("formation", 8, 1.00, 6.8), ("growth", 25, 0.85, 5.2),
                  ("maturation", 40, 0.70, 4.1), ("evolution", 35, 0.60, 3.8))
@@ -132,8 +157,42 @@ def apache() -> dict:
             "published": PUBLISHED["Apache"]}
 
 
+def renault_nissan(D=RN_D, params=RN_TRUST, phases=RN_PHASES) -> dict:
+    """The 60-point Renault-Nissan rubric from the trust trajectory of the documented phases."""
+    bands_file = tomllib.loads((resources.files("coopgym") / "data" / "renault_nissan_trust.toml").read_text())
+    bands = {p["name"]: bands_file["bands"][p["band"]] for p in bands_file["phase"]}
+    off = 1.0 - np.eye(2)
+    T, R = (np.full((1, 2, 2), params.T0) * off), (np.full((1, 2, 2), params.R0) * off)
+    mean_T, max_R, per_phase = [tr.mean_trust(T)[0]], 0.0, []
+    for name, action, periods in phases:
+        start = mean_T[-1]
+        s = tr.trust_signal(np.full((1, 2), action), np.full(2, 5.0), np.ones(2), params.kappa)
+        for _ in range(periods):
+            T, R = tr.trust_update(T, R, s, D, params)
+            mean_T.append(tr.mean_trust(T)[0])
+            max_R = max(max_R, float(R.max()))
+        trace = np.array(mean_T[-periods:])
+        per_phase.append({"phase": name, "signal": float(s[0, 0]), "start": float(start), "end": float(trace[-1]),
+                          "mean": float(trace.mean()), "rate": float((trace[-1] - start) / periods)})
+    align = sum(3 for p in per_phase if bands[p["phase"]][0] <= p["mean"] <= bands[p["phase"]][1])
+    predict = sum(3 for p in per_phase if np.sign(p["end"] - p["start"]) == np.sign(p["signal"]))
+    by = {p["phase"]: p for p in per_phase}
+    erosion, building = -by["crisis"]["rate"], by["formation"]["rate"]
+    mechanism = (5 * (building > 0 and erosion > 1.5 * building)
+                 + 5 * (by["recovery"]["end"] < 0.9 * by["mature"]["end"]) + 5 * (max_R > 0.3))
+    final = mean_T[-1]
+    transitions = sum(abs(b["end"] - a["end"]) > 0.05 for a, b in zip(per_phase, per_phase[1:]))
+    outcome = (7 if 0.2 <= final <= 0.8 else 4) + min(2 * transitions, 8)
+    points = {"trust-state alignment": align, "behavioural prediction": predict,
+              "mechanism validation": mechanism, "outcome correspondence": outcome}
+    total = sum(points.values())
+    return {"case": "Renault-Nissan", "points": points, "total": int(total), "out_of": 60,
+            "percent": 100.0 * total / 60, "published": PUBLISHED["Renault-Nissan"], "phases": per_phase,
+            "max_damage": max_R, "final_trust": float(final)}
+
+
 def run_cases(args) -> int:
-    results = {"slcd": [slcd("log"), slcd("power")], "apache": apache(),
+    results = {"slcd": [slcd("log"), slcd("power")], "apache": apache(), "renault_nissan": renault_nissan(),
                "sensitivity": [slcd_sensitivity("log", seed=args.seed), slcd_sensitivity("power", seed=args.seed)]}
     if args.json:
         print(json.dumps(results, indent=2))
@@ -148,8 +207,13 @@ def run_cases(args) -> int:
     print(f"Apache: {ap['total']}/60 = {ap['percent']:.1f} % (published {ap['published']})")
     for ph in ap["phases"]:
         print(f"    {ph['phase']:<11} effort {ph['effort']:8.3f} (documented {ph['documented']}/10)  {ph['points']}/15")
+    rn = results["renault_nissan"]
+    print(f"Renault-Nissan: {rn['total']}/60 = {rn['percent']:.1f} % (published {rn['published']}); "
+          f"final trust {rn['final_trust']:.3f}, max damage {rn['max_damage']:.3f}")
+    for k, v in rn["points"].items():
+        print(f"    {k:<24} {v}")
     for s in results["sensitivity"]:
         print(f"{s['case']} Monte Carlo (+/-15 %, {s['draws']} draws): mean {s['mean']:.1f}, median {s['median']:.0f}, "
               f"5-95 % [{s['p5']:.0f}, {s['p95']:.0f}]")
-    print("Renault-Nissan and Apple App Store rubrics: not computed yet.")
+    print("Apple App Store rubric: not computed yet.")
     return 0
