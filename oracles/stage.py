@@ -37,10 +37,12 @@ def _rows(state, count: int):
     return state.rows(np.zeros(count, dtype=np.int64))
 
 
-def _values(game, state, profiles: np.ndarray, objective: str, agent: np.ndarray) -> np.ndarray:
+def _values(game, state, profiles: np.ndarray, objective, agent: np.ndarray) -> np.ndarray:
     """Objective of each profile row: the deviating agent's reward ("own"), its private payoff
-    ("payoff"), or the sum of private payoffs ("welfare")."""
+    ("payoff"), the sum of private payoffs ("welfare"), or ``objective(payoffs)`` for a callable."""
     _, res = game.step(_rows(state, len(profiles)), profiles)
+    if callable(objective):
+        return objective(res.payoffs)
     if objective == "welfare":
         return res.payoffs.sum(axis=1)
     table = res.payoffs if objective == "payoff" else res.rewards
@@ -75,8 +77,8 @@ def best_response(game, state, a: np.ndarray, i: int, objective: str = "own", gr
     return float(best_x), float(best_v)
 
 
-def solve(game, state, objective: str = "own", a0: np.ndarray | None = None, max_sweeps: int = 200,
-          tol: float = 1e-7) -> StageSolution:
+def solve(game, state, objective="own", a0: np.ndarray | None = None, max_sweeps: int = 200,
+          tol: float = 1e-7, fixed: np.ndarray | None = None) -> StageSolution:
     """Best-response iteration of the stage game at ``state`` (a batch of one).
 
     objective "own": each agent maximises its own reward (a Nash equilibrium of the
@@ -85,15 +87,15 @@ def solve(game, state, objective: str = "own", a0: np.ndarray | None = None, max
     a <- a + lam (BR(a) - a) with lam = 1 for agents whose best response is a bound and
     1 / (number of interior best responses) otherwise: in team games, where any profile
     with the right total effort is an equilibrium, this lands on the symmetric one.
-    "welfare": each agent in turn maximises the sum of private payoffs (coordinate
-    ascent to the social optimum of a concave welfare).
+    "welfare" (or a callable of the payoffs, maximised jointly): each agent in turn
+    maximises it (coordinate ascent). Agents marked in ``fixed`` keep their action from a0.
     """
-    active = state.active[0]
-    a = (0.5 * game.e if a0 is None else np.asarray(a0, dtype=float).copy()) * active
+    active = state.active[0] & (True if fixed is None else ~np.asarray(fixed, dtype=bool))
+    a = 0.5 * game.e * active if a0 is None else np.asarray(a0, dtype=float).copy()
     agents = [int(i) for i in np.flatnonzero(active)]
     sweeps, converged = 0, False
     for sweeps in range(1, max_sweeps + 1):
-        if objective == "welfare":
+        if objective == "welfare" or callable(objective):
             moved = 0.0
             for i in agents:
                 x, _ = best_response(game, state, a, i, objective)
