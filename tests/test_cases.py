@@ -50,3 +50,16 @@ def test_renault_nissan_score_follows_the_model():
     assert gentle["points"]["mechanism validation"] < base["points"]["mechanism validation"]
     no_erosion = cases.renault_nissan(params=cases.tr.TrustParams.of(0.08, 0.0, 0.0, 0.02, 0.5, 1.0, 0.45, 0.05))
     assert no_erosion["total"] != base["total"]
+
+
+def test_apple_indicators_follow_the_model():
+    base = cases.apple()
+    assert len(base["grid"]) == 5 and all(len(v) == 12 for v in base["grid"].values())
+    assert 0 < base["applicable"] <= 60
+    saved = dict(cases.APPLE_SHOCKS)
+    try:
+        cases.APPLE_SHOCKS.clear()            # no history at all: the shock indicators stop applying
+        calm = cases.apple()
+    finally:
+        cases.APPLE_SHOCKS.update(saved)
+    assert calm["applicable"] < base["applicable"] and calm["percent"] != base["percent"]

@@ -31,7 +31,15 @@ rate (formation, per step) 5, hysteresis (trust after recovery < .9 x before
 the crisis) 5, max R > .3 5; outcome correspondence: final mean trust in
 [.2, .8] 7 (else 4), + 2 per visible phase transition (|dT| > .05), at most 8.
 
-Not here yet: the Apple App Store rubric.
+Apple App Store (12 indicators x 5 phases, each 1 / .5 / 0 or not applicable;
+pass at 83 %): the TR-4 cooperation-evolution rule with TR-2 trust over 66
+quarters on a 0-1 scale from the baseline .5 (D [[0,.66,.71],[.88,0,.30],[.92,.30,0]],
+rho0 .85, eta 1.3, k 4, kappa 1.2, T0 .7, lambda_R 1, omega .8), with the
+shocks Q36 (MajorDev -.15, SmallDev -.10), Q48 (MajorDev -.40, Apple -.25) and
+Q54 (Apple +.20). Expected trends and bands per phase are declared with their
+sources in ``coopgym/data/apple_app_store.toml``. Each indicator's test is in
+``APPLE_INDICATORS`` below; a shock-dependent indicator is not applicable in a
+phase without a shock.
 """
 from __future__ import annotations
 
@@ -48,6 +56,7 @@ import numpy as np
 from coopgym.mechanisms import trust as tr
 
 from coopgym.mechanisms import collective as tc
+from coopgym.mechanisms import reciprocity as rc
 from coopgym.mechanisms import value as tv
 from coopgym.oracles import tr1
 
@@ -191,8 +200,92 @@ def renault_nissan(D=RN_D, params=RN_TRUST, phases=RN_PHASES) -> dict:
             "max_damage": max_R, "final_trust": float(final)}
 
 
+APPLE = dict(D=np.array([[0.0, 0.66, 0.71], [0.88, 0.0, 0.30], [0.92, 0.30, 0.0]]), rho0=0.85, eta=1.3, k=4,
+             kappa=1.2, T0=0.7, lambda_R=1.0, omega=0.8, baseline=0.5, quarters=66)
+APPLE_SHOCKS = {36: (0.0, -0.15, -0.10), 48: (-0.25, -0.40, 0.0), 54: (0.20, 0.0, 0.0)}
+APPLE_INDICATORS = ("cooperation trend", "response magnitude", "memory effects", "asymmetry",
+                    "trust-reciprocity alignment", "punishment", "forgiveness", "phase timing", "recovery shape",
+                    "equilibrium stability", "parameter sensitivity", "overall fit")
+
+
+def _apple_run(rho0: float):
+    P = APPLE
+    shocks = np.zeros((P["quarters"] + 1, 3))
+    for q, push in APPLE_SHOCKS.items():
+        shocks[q] = push
+    T0 = P["T0"] * (1.0 - np.eye(3))
+    out = rc.simulate(np.full(3, P["baseline"]), np.full(3, P["baseline"]), np.ones(3), P["D"], T0, rho0, P["eta"],
+                      P["kappa"], P["k"], P["lambda_R"], P["omega"], P["quarters"], shocks=shocks,
+                      trust=tr.TrustParams(T0=P["T0"]), record_trust=True)
+    return out.actions, tr.mean_trust(out.trust)
+
+
+def apple() -> dict:
+    """The 12 x 5 Apple App Store indicator grid from the simulated quarters."""
+    phases = tomllib.loads((resources.files("coopgym") / "data" / "apple_app_store.toml").read_text())["phase"]
+    a, trust = _apple_run(APPLE["rho0"])
+    a_lo, _ = _apple_run(0.85 * APPLE["rho0"])
+    a_hi, _ = _apple_run(1.15 * APPLE["rho0"])
+    coop = a.mean(axis=1)
+    grid, total, applicable = {}, 0.0, 0
+    for ph in phases:
+        q0, q1 = ph["quarters"]
+        rows = np.arange(q0, q1 + 1)
+        shocks = [q for q in APPLE_SHOCKS if q0 <= q <= q1]
+        slope = coop[q1] - coop[q0 - 1]
+        score = {}
+        score["cooperation trend"] = 1.0 if np.sign(np.round(slope, 3)) == ph["trend"] else (
+            0.5 if abs(slope) < 0.02 else 0.0)
+        if shocks:
+            q = shocks[0]
+            hit = np.array(APPLE_SHOCKS[q]) != 0
+            after = a[q + 1:min(q + 5, len(a))]
+            moved = np.abs(after - a[q - 1]).max(axis=0)
+            partners = moved[~hit] if (~hit).any() else moved
+            score["response magnitude"] = 1.0 if partners.max() > 0.01 else (0.5 if partners.max() > 0.001 else 0.0)
+            later = min(q + APPLE["k"], len(a) - 1)
+            score["memory effects"] = 1.0 if np.abs(a[later] - a[q - 1]).max() > 0.005 else 0.0
+            dev_move, apple_move = np.abs(a[q + 1:] - a[q - 1])[:, 1:].mean(), np.abs(a[q + 1:, 0] - a[q - 1, 0]).mean()
+            score["asymmetry"] = 1.0 if dev_move > apple_move else 0.0
+            negative = sum(APPLE_SHOCKS[q]) < 0
+            window = coop[q + 1:min(q + 5, len(coop))]   # the partners' answer, even past the phase's end
+            score["punishment"] = (1.0 if window.min() < coop[q - 1] else 0.0) if negative else None
+            change = np.abs(np.diff(coop[q0 - 1:q1 + 1]))
+            score["phase timing"] = 1.0 if abs(q0 + int(np.argmax(change)) - q) <= 2 else 0.0
+            score["equilibrium stability"] = None
+        else:
+            for name in ("response magnitude", "memory effects", "asymmetry", "punishment", "phase timing"):
+                score[name] = None
+            spread = coop[rows].std()
+            score["equilibrium stability"] = 1.0 if spread < 0.01 else (0.5 if spread < 0.05 else 0.0)
+        dT = trust[q1] - trust[q0 - 1]
+        score["trust-reciprocity alignment"] = 1.0 if np.sign(np.round(dT, 3)) == np.sign(np.round(slope, 3)) else (
+            0.5 if abs(dT) < 0.01 or abs(slope) < 0.01 else 0.0)
+        damaged = coop[q0 - 1] < APPLE["baseline"] - 0.01
+        score["forgiveness"] = (1.0 if coop[q1] > coop[rows].min() + 1e-3 else 0.0) if damaged else None
+        score["recovery shape"] = None
+        if damaged and coop[q1] > coop[q0 - 1]:
+            steps = np.diff(coop[q0 - 1:q1 + 1])
+            score["recovery shape"] = 1.0 if steps.max() < 0.5 * (coop[q1] - coop[q0 - 1]) else 0.5
+        end, lo, hi = coop[q1], a_lo[q1].mean(), a_hi[q1].mean()
+        rel = max(abs(lo - end), abs(hi - end)) / max(abs(end), 1e-9)
+        score["parameter sensitivity"] = 1.0 if rel < 0.2 else (0.5 if rel < 0.4 else 0.0)
+        band = ph["band"]
+        mean = coop[rows].mean()
+        score["overall fit"] = 1.0 if band[0] <= mean <= band[1] else (
+            0.5 if band[0] - 0.1 <= mean <= band[1] + 0.1 else 0.0)
+        grid[ph["name"]] = {name: score[name] for name in APPLE_INDICATORS}
+        scored = [v for v in score.values() if v is not None]
+        total += sum(scored)
+        applicable += len(scored)
+    percent = 100.0 * total / max(applicable, 1)
+    return {"case": "Apple App Store", "grid": grid, "points": total, "applicable": applicable,
+            "percent": percent, "passed": percent >= 83.0, "published": "87.3 %"}
+
+
 def run_cases(args) -> int:
     results = {"slcd": [slcd("log"), slcd("power")], "apache": apache(), "renault_nissan": renault_nissan(),
+               "apple": apple(),
                "sensitivity": [slcd_sensitivity("log", seed=args.seed), slcd_sensitivity("power", seed=args.seed)]}
     if args.json:
         print(json.dumps(results, indent=2))
@@ -215,5 +308,11 @@ def run_cases(args) -> int:
     for s in results["sensitivity"]:
         print(f"{s['case']} Monte Carlo (+/-15 %, {s['draws']} draws): mean {s['mean']:.1f}, median {s['median']:.0f}, "
               f"5-95 % [{s['p5']:.0f}, {s['p95']:.0f}]")
-    print("Apple App Store rubric: not computed yet.")
+    ap = results["apple"]
+    print(f"Apple App Store: {ap['points']:g} of {ap['applicable']} applicable = {ap['percent']:.1f} % "
+          f"({'pass' if ap['passed'] else 'below'} the 83 % threshold; published {ap['published']})")
+    print("    " + " " * 29 + " ".join(f"{name[:6]:>6}" for name in ap["grid"]))
+    for ind in APPLE_INDICATORS:
+        cells = [ap["grid"][p][ind] for p in ap["grid"]]
+        print(f"    {ind[:28]:<28} " + " ".join(f"{'n/a' if c is None else format(c, 'g'):>6}" for c in cells))
     return 0
