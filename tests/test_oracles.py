@@ -94,3 +94,11 @@ def test_oracle_as_coplayer_passes_check_env():
 def test_ten_thousand_configurations_solve_in_one_batch():
     out = tr1.bench_equilibrium(2_000)
     assert out["converged_fraction"] == 1.0 and out["max_foc_residual"] < 1e-6
+
+
+def test_equilibrium_agrees_with_nashpy_support_enumeration_on_a_small_grid():
+    sol = tr1.equilibrium(SLCD["e"], D_SLCD, SLCD["alpha"], SLCD["gamma"])
+    grid = np.arange(24.0, 30.0, 1.0)          # 6 actions a player: support enumeration stays fast
+    A, B = _slcd_payoffs(grid[:, None], grid[None, :])
+    found = [(grid @ r, grid @ c) for r, c in nashpy.Game(A, B).support_enumeration()]
+    assert any(abs(a0 - sol.actions[0, 0]) <= 1.0 and abs(a1 - sol.actions[0, 1]) <= 1.0 for a0, a1 in found)
