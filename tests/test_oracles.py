@@ -102,3 +102,15 @@ def test_equilibrium_agrees_with_nashpy_support_enumeration_on_a_small_grid():
     A, B = _slcd_payoffs(grid[:, None], grid[None, :])
     found = [(grid @ r, grid @ c) for r, c in nashpy.Game(A, B).support_enumeration()]
     assert any(abs(a0 - sol.actions[0, 0]) <= 1.0 and abs(a1 - sol.actions[0, 1]) <= 1.0 for a0, a1 in found)
+
+
+def test_matrix_cross_check_on_the_environment_itself():
+    from coopgym.oracles.matrix import discretised_equilibria
+
+    game = make_game("SLCD-v0", trust=False, reward="integrated")
+    eq = make_policy("oracle/equilibrium").bind(game).profile(game)
+    fine = np.arange(20.0, 32.0 + 0.125, 0.25)
+    (a0, a1), = discretised_equilibria(game, fine, fine)               # Lemke-Howson
+    assert abs(a0 - eq[0]) <= 0.25 and abs(a1 - eq[1]) <= 0.25
+    small = np.arange(23.0, 29.0, 1.0)
+    assert any(abs(x - eq[0]) <= 1 and abs(y - eq[1]) <= 1 for x, y in discretised_equilibria(game, small, small))
