@@ -1,57 +1,44 @@
 """Exploitability (NashConv) of a policy profile, and the gap to an oracle.
 
-NashConv = sum_i max(0, max_c R_i(c, pi_-i) - R_i(pi)): each agent's gain from
-its best *stationary* deviation (a constant action c in [0, e_i], found by a
-grid and golden-section refinement), the others keeping the profile; episode
-returns on the batched core, every deviation candidate a row of one batch.
+NashConv(pi) = sum_i max(0, max_c R_i(c, pi_-i) - R_i(pi))  (Lanctot et al. 2017, restricted to
+stationary deviations): each agent's gain from its best *constant* action c in [0, e_i] over the
+episode while every other agent keeps following the profile. Returns are episode sums of the
+environment's rewards (its reward mode), on the batched core: every candidate deviation of every
+agent is one row of one batch (``oracles.solvers.best_responses``: a grid over [0, e_i], then
+zooming rounds), averaged over the given seeds.
+
+``gap_percent(R, R_oracle) = (R - R_oracle) / |R_oracle| x 100`` (SPEC section 8) is the one
+definition the runner and the leaderboard use (``coopgym.runner.stats``), re-exported here.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from coopgym import rng
 from coopgym.envs import make_game
-from coopgym.runner.stats import gap_percent  # (R - R_oracle) / |R_oracle| x 100, one definition
-
-GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+from coopgym.oracles import solvers
+from coopgym.runner.stats import gap_percent  # (R - R_oracle) / |R_oracle| x 100, None when R_oracle = 0
 
 __all__ = ["exploitability", "gap_percent"]
 
 
-def _returns(game, policy, agent: int, levels: np.ndarray, seed: int) -> np.ndarray:
-    """Mean episode return of ``agent`` when it plays each constant level (None: the profile)."""
-    K = len(levels)
-    state = game.reset(rng.seed_keys(seed, 1).repeat(K))
-    total, running = np.zeros(K), np.ones(K, dtype=bool)
-    while running.any():
-        a = policy.act(game, state, slice(None))
-        if agent >= 0:
-            a[:, agent] = np.where(np.isnan(levels), a[:, agent], levels)
-        state, res = game.step(state, a)
-        total += np.where(running, res.rewards[:, max(agent, 0)], 0.0)
-        running &= ~(res.terminated | res.truncated)
-    return total
+def exploitability(env_id: str, policy, seeds=(0,), grid: int = 33, game=None, **options) -> dict:
+    """NashConv of ``policy`` (a registered name or a Policy acting for every agent) on ``env_id``.
 
-
-def exploitability(env_id: str, policy, seed: int = 0, grid: int = 51, golden_steps: int = 30,
-                   **options) -> dict:
-    """NashConv of ``policy`` (a name or Policy controlling every agent) on ``env_id``."""
+    Returns nash_conv (sum of the agents' gains), gains (per agent), best_response (each agent's
+    best constant action), returns (the profile's mean episode return per agent) and relative
+    (nash_conv / mean |return|). ``options`` are ``make_game`` options; ``game`` a prebuilt game.
+    """
     from coopgym.baselines import make_policy
 
-    game = make_game(env_id, **options)
+    game = make_game(env_id, **options) if game is None else game
     policy = make_policy(policy).bind(game)
-    gains = []
-    for i in range(game.n):
-        here = _returns(game, policy, i, np.array([np.nan]), seed)[0]
-        xs = np.linspace(0.0, game.e[i], grid)
-        v = _returns(game, policy, i, xs, seed)
-        k = int(np.argmax(v))
-        lo, hi, best = xs[max(k - 1, 0)], xs[min(k + 1, grid - 1)], v[k]
-        for _ in range(golden_steps):
-            x1, x2 = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
-            v1, v2 = _returns(game, policy, i, np.array([x1, x2]), seed)
-            best = max(best, v1, v2)
-            lo, hi = (lo, x2) if v1 >= v2 else (x1, hi)
-        gains.append(max(0.0, best - here))
-    scale = float(np.mean([abs(_returns(game, policy, i, np.array([np.nan]), seed)[0]) for i in range(game.n)]))
-    return {"nash_conv": float(sum(gains)), "gains": gains, "relative": float(sum(gains)) / max(scale, 1e-12)}
+    n = game.n
+    here = solvers.episode_values(game, np.zeros((1, n)), "reward", seeds, policy,
+                                  np.zeros((1, n), dtype=bool))[0]
+    f = solvers.episode_objective(game, "reward", seeds, policy)
+    lo, hi = np.zeros((1, n)), game.e[None].astype(float)
+    x, best, _ = solvers.best_responses(f, 0.5 * hi, lo, hi, grid=grid, include_current=False)
+    gains = np.maximum(best[0] - here, 0.0)
+    scale = max(float(np.abs(here).mean()), 1e-12)
+    return {"nash_conv": float(gains.sum()), "gains": gains.tolist(), "best_response": x[0].tolist(),
+            "returns": here.tolist(), "relative": float(gains.sum()) / scale}
