@@ -137,12 +137,18 @@ def env_rates(env_ids, N: int = 4096, **options) -> list[dict]:
 
 
 def policy_rates(names=None, steps: int = 20_000, env_id: str = "SLCD-v0") -> list[dict]:
-    """Training throughput (env-steps/s) of each learner on ``env_id`` at its default settings."""
+    """Training throughput (env-steps/s) of each learner on ``env_id`` at its default settings.
+
+    A short untimed run first keeps imports and first calls out of the figure; the timed
+    run includes everything else (building the networks too)."""
     from coopgym.baselines import REGISTRY, make_policy
 
     names = names or [n for n, e in REGISTRY.items() if e.trains]
     rows = []
     for name in names:
+        if name not in REGISTRY or not REGISTRY[name].trains:
+            raise ValueError(f"{name!r} is not a registered learner; see `coopgym policies --kind learner`")
+        make_policy(name, seed=1).train(env_id, 256, {})
         learner = make_policy(name, seed=0)
         start = time.perf_counter()
         learner.train(env_id, steps, {})

@@ -5,8 +5,8 @@ import pytest
 from coopgym import rng
 from coopgym.envs import make_game
 from coopgym.runner.backends import run_guarded
-from coopgym.runner.execute import EVAL_SEED_OFFSET, execute
-from coopgym.runner.records import RunConfig
+from coopgym.runner.execute import EVAL_SEED_OFFSET, evaluate, execute
+from coopgym.runner.records import RunConfig, RunRecord
 
 
 def test_constant_policy_record_matches_a_hand_rollout():
@@ -44,3 +44,78 @@ def test_a_failing_run_becomes_a_failed_record():
     rec = run_guarded(RunConfig(policy="constant/50", env="SLCD-v0", reward="private", seed=0, steps=0,
                                 options={"n_agents": 3}))
     assert rec.status == "failed" and "n_agents=3 is impossible" in rec.error
+
+
+# ---- learners, checkpoints, the gap and the command line ---------------------------------------------
+
+def _learner_config(**changes):
+    base = dict(policy="ippo", env="SLCD-v0", reward="private", seed=0, steps=4096, eval_episodes=4,
+                options={"horizon": 10})
+    return RunConfig(**{**base, **changes})
+
+
+def test_a_learner_run_trains_then_evaluates_and_reproduces():
+    rec = execute(_learner_config())
+    assert rec.status == "ok" and rec.n_agents == 2 and len(rec.learning_curve) > 1
+    assert rec.learning_curve[-1][0] >= 4096 and rec.train_seconds > 0 and rec.eval_seconds > 0
+    assert {"stable-baselines3", "torch", "numpy"} <= set(rec.versions)
+    assert rec.started_at and rec.finished_at and len(rec.trajectory) == 10
+    assert rec.oracle_return is not None
+    assert rec.gap_to_oracle == pytest.approx((rec.team_return - rec.oracle_return) / abs(rec.oracle_return) * 100)
+    again = execute(_learner_config())
+    assert again.mean_return == rec.mean_return and again.learning_curve == rec.learning_curve
+    assert RunRecord.from_json(rec.to_json()).mean_return == rec.mean_return
+
+
+def test_zero_budget_evaluates_the_untrained_learner():
+    rec = execute(_learner_config(steps=0))
+    assert rec.status == "ok" and rec.learning_curve == [] and np.isfinite(rec.mean_return).all()
+
+
+def test_checkpoint_of_a_run_reproduces_the_evaluation(tmp_path):
+    from coopgym.baselines.learners.ippo import IPPO
+
+    rec = execute(_learner_config(), checkpoint=tmp_path / "ippo.zip")
+    result = evaluate(IPPO.load(tmp_path / "ippo.zip"), "SLCD-v0", 4, 0, {"mutuality": 0.0, "horizon": 10})
+    np.testing.assert_allclose(result["returns"].mean(axis=0), rec.mean_return)
+    with pytest.raises(ValueError, match="does not train"):
+        execute(RunConfig(policy="constant/50", env="SLCD-v0", reward="private", seed=0, steps=0),
+                checkpoint=tmp_path / "c.zip")
+
+
+def test_no_oracle_means_no_gap(monkeypatch):
+    from coopgym.baselines import REGISTRY
+    from coopgym.runner import execute as ex
+
+    monkeypatch.delitem(REGISTRY, ex.ORACLE)
+    ex._oracle_return.cache_clear()
+    try:
+        rec = execute(RunConfig(policy="constant/40", env="SLCD-v0", reward="private", seed=0, steps=0,
+                                eval_episodes=2))
+    finally:
+        ex._oracle_return.cache_clear()
+    assert rec.status == "ok" and rec.oracle_return is None and rec.gap_to_oracle is None
+
+
+def test_evaluate_takes_names_and_refuses_bad_episode_counts():
+    out = evaluate("constant/100", "TeamProduction-v0", 3, 0, {"horizon": 7})
+    assert out["returns"].shape == (3, 4) and out["cooperation_rate"] == pytest.approx(1.0)
+    assert out["lengths"].tolist() == [7, 7, 7] and out["n_agents"] == 4
+    with pytest.raises(ValueError, match="episodes"):
+        evaluate("constant/100", "SLCD-v0", 0, 0)
+
+
+def test_coopgym_run_command(capsys, tmp_path):
+    import json
+
+    from coopgym.cli import main
+
+    assert main(["run", "--policy", "constant/50", "--env", "SLCD-v0", "--reward", "private", "--episodes", "3",
+                 "--json"]) == 0
+    record = RunRecord.from_dict(json.loads(capsys.readouterr().out))
+    assert record.cooperation_rate == pytest.approx(0.5) and record.eval_episodes == 3
+    assert main(["run", "--policy", "ia2c", "--env", "SLCD-v0", "--steps", "2048", "--episodes", "2",
+                 "--option", "horizon=8", "--save", str(tmp_path / "ia2c.zip")]) == 0
+    out = capsys.readouterr().out
+    assert "agent 1: mean return" in out and "gap to oracle/equilibrium" in out and (tmp_path / "ia2c.zip").exists()
+    assert main(["run", "--policy", "nope", "--env", "SLCD-v0"]) == 2
