@@ -52,12 +52,22 @@ class TitForTat(Policy):
     def bind(self, game):
         self._inv_e = 1.0 / game.e
         self._scale = game.e / max(game.n - 1, 1)  # mean over the n - 1 partners, in i's units
+        self._shaped: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         return self
 
+    def _constants(self, B: int, n: int):
+        """1 / e and the scale as (B, n) views: equal shapes keep numpy on its fast path (``game.shaped``)."""
+        if B not in self._shaped:
+            if len(self._shaped) > 8:
+                self._shaped.clear()
+            self._shaped[B] = np.broadcast_to(self._inv_e, (B, n)), np.broadcast_to(self._scale, (B, n))
+        return self._shaped[B]
+
     def act(self, game, state, agents):
-        frac = state.last_action * self._inv_e                 # (B, n)
+        inv_e, scale = self._constants(state.batch, game.n)
+        frac = state.last_action * inv_e                       # (B, n)
         if not game.VARIABLE_AGENTS:
-            out = (frac.sum(axis=1, keepdims=True) - frac)[:, agents] * self._scale[agents]
+            out = (frac.sum(axis=1, keepdims=True) - frac)[:, agents] * scale[:, agents]
         else:
             active = state.active
             total = (frac * active).sum(axis=1, keepdims=True)

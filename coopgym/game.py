@@ -11,6 +11,7 @@ adapter over this one step, written once for B = 1 and B = 65,536 alike.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -23,6 +24,8 @@ from coopgym.mechanisms import value as tv
 from coopgym.mechanisms.interdependence import uniform_matrix
 from coopgym.rewards import resolve_mutuality, rewards
 from coopgym.spec import OBSERVATIONS, EnvSpec
+
+_ZERO = np.array(0.0)  # a 0-d array: numpy converts a Python float on every call (see mechanisms.trust)
 
 
 @dataclass(slots=True)
@@ -125,6 +128,8 @@ class CoopetitionGame:
         self._off_diagonal = ~np.eye(self.n, dtype=bool)
         self._rates = tr.pair_rates(self.D, self.trust_params) if self.trust_on else None
         self._signal_gain = self.trust_params.kappa / self.sigma if self.trust_on else None
+        self._pair_columns = np.tile(np.arange(self.n), self.n)   # flat (i, j) -> j
+        self._shaped: dict[int, BatchConstants] = {}
         self._obs_index = self._observation_layout()
 
     # ---- configuration -------------------------------------------------------------------
@@ -183,6 +188,22 @@ class CoopetitionGame:
             raise ValueError(f"signal_scale must be a positive number or 'e/10', got {signal_scale!r}")
         return np.full(self.n, float(s))
 
+    def shaped(self, B: int) -> "BatchConstants":
+        """The constants of the step as views of the batch's own shapes, (B, n) and (B, n, n).
+
+        numpy's ufuncs take their fast path only when the operands' shapes agree: on this
+        machine (1, 2) * (2,) costs 0.84 us and (1, 2) * (1, 2) 0.33 us. A single env (B = 1)
+        is all such small calls, so giving them equal shapes cuts its step by about a
+        third. The views share memory with the originals (no copies); at large B they
+        cost what broadcasting costs.
+        """
+        k = self._shaped.get(B)
+        if k is None:
+            if len(self._shaped) > 8:   # a few batch sizes are in use at a time
+                self._shaped.clear()
+            k = self._shaped[B] = BatchConstants.of(self, B)
+        return k
+
     # ---- the step ----------------------------------------------------------------------------
 
     #: whether agents can leave and join during an episode (``state.active`` may be false)
@@ -213,7 +234,8 @@ class CoopetitionGame:
     def step(self, state: GameState, actions: np.ndarray) -> tuple[GameState, StepResult]:
         """One step of every game in the batch; actions (B, n) in endowment units."""
         a = self.clip_actions(actions, state)
-        new = GameState(state.t + 1, state.keys, a, state.active, state.T, state.R, state.extra.copy())
+        k = self.shaped(a.shape[0])
+        new = GameState(state.t + k.one, state.keys, a, state.active, state.T, state.R, state.extra.copy())
         if self.trust_on:
             self.update_trust(state, new, a)
         pi, own = self.payoff(state, new, a)
@@ -221,23 +243,27 @@ class CoopetitionGame:
         self.advance(state, new, a)
         if self.normalize_reward or self.reward_scale != 1.0:
             r = r * (self.reward_scale / (self.e.max() if self.normalize_reward else 1.0))
-        return new, StepResult(r, pi, a, self.terminated(new), new.t >= self.horizon)
+        return new, StepResult(r, pi, a, self.terminated(new), new.t >= k.horizon)
 
     def clip_actions(self, actions, state: GameState) -> np.ndarray:
         """Validate (finite, shape (B, n)) and clip to [0, e_i]; inactive agents act 0."""
         a = np.asarray(actions, dtype=np.float64)
         if a.shape != state.last_action.shape:
             raise ValueError(f"actions must have shape {state.last_action.shape} (batch, agents), got {a.shape}")
-        if not np.isfinite(a).all():
+        # one reduction instead of two: a finite sum means finite actions (an overflowing sum of
+        # huge finite actions falls through to the exact check)
+        if not math.isfinite(np.add.reduce(a, axis=None)) and not np.isfinite(a).all():
             raise ValueError("actions contain NaN or inf; every action must be a finite number in [0, e_i]")
-        a = np.minimum(np.maximum(a, 0.0), self.e)
+        a = np.minimum(np.maximum(a, _ZERO), self.shaped(a.shape[0]).e)
         return np.where(state.active, a, 0.0) if self.VARIABLE_AGENTS else a
 
     def update_trust(self, old: GameState, new: GameState, a: np.ndarray) -> None:
         """TR-2 update of every ordered pair from the pre-step T and R."""
-        p = self.trust_params
-        s = np.tanh((a - self.baseline) * self._signal_gain)  # = trust_signal(a, b, sigma, kappa)
-        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, p, rates=self._rates)
+        B, n = a.shape
+        k = self.shaped(B)
+        s = np.tanh((a - k.baseline) * k.signal_gain)  # = trust_signal(a, b, sigma, kappa), per observed agent j
+        s = s.take(self._pair_columns, axis=1).reshape(B, n, n)  # s[b, i, j] = s[b, j]: every operand (B, n, n)
+        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, self.trust_params, rates=k.rates)
 
     # ---- hooks ------------------------------------------------------------------------------
 
@@ -252,7 +278,8 @@ class CoopetitionGame:
 
         An environment's special rules (tiers, penalties, exclusion) change pi here, so
         the reward layer always sees the payoffs the agents really earn."""
-        pi = tv.private_payoff(a, self.e, self.value(a), tv.synergy(a), self.alpha, self.gamma_of(new))
+        k = self.shaped(a.shape[0])
+        pi = tv.private_payoff(a, k.e, self.value(a), tv.synergy(a), k.alpha, self.gamma_of(new))
         return pi, None
 
     def gamma_of(self, state: GameState):
@@ -261,7 +288,7 @@ class CoopetitionGame:
     def weights(self, state: GameState) -> np.ndarray | None:
         """W = D * min(T, 1 - R) with trust, D without."""
         if self.trust_on:
-            return tv.trust_weights(self.D, state.T, state.R)
+            return tv.trust_weights(self.shaped(state.batch).D, state.T, state.R)
         return self.D
 
     def advance(self, old: GameState, new: GameState, a: np.ndarray) -> None:
@@ -288,7 +315,8 @@ class CoopetitionGame:
 
     def flat_state(self, state: GameState) -> np.ndarray:
         B = state.batch
-        parts = [state.last_action / self.e, (state.t / self.horizon)[:, None]]
+        k = self.shaped(B)
+        parts = [state.last_action / k.e, (state.t / k.horizon)[:, None]]
         if self.trust_on:
             parts += [state.T.reshape(B, -1), state.R.reshape(B, -1)]
         parts += self.shared_features(state)
@@ -336,7 +364,7 @@ class CoopetitionGame:
         Every preset but "minimal" adds the game's public and per-agent extra features.
         """
         flat = self.flat_state(state)
-        return flat[:, self._obs_index] if agent is None else flat[:, self._obs_index[agent]]
+        return flat.take(self._obs_index if agent is None else self._obs_index[agent], axis=1)
 
     @property
     def obs_dim(self) -> int:
@@ -352,6 +380,34 @@ class CoopetitionGame:
 
     def describe(self) -> str:
         return f"{self.spec.id} (n={self.n}, horizon={self.horizon}, mutuality={self.m:g}, trust={'on' if self.trust_on else 'off'})"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConstants:
+    """A game's step constants broadcast to batch size B (read-only views); see ``CoopetitionGame.shaped``."""
+
+    e: np.ndarray                    # (B, n) endowments
+    alpha: np.ndarray                # (B, n) surplus shares
+    D: np.ndarray                    # (B, n, n) interdependence
+    baseline: np.ndarray | None      # (B, n) trust baselines b_j
+    signal_gain: np.ndarray | None   # (B, n) kappa / sigma_j
+    rates: tr.PairRates | None       # per-pair trust rates, each (B, n, n)
+    one: np.ndarray                  # (B,) int64 ones: the step counter's increment
+    horizon: np.ndarray              # (B,) int64
+
+    @classmethod
+    def of(cls, game: CoopetitionGame, B: int) -> "BatchConstants":
+        n = game.n
+        row = lambda v: np.broadcast_to(v, (B, n))
+        pairs = lambda v: np.broadcast_to(v, (B, n, n))
+        rates = None
+        if game.trust_on:
+            r = game._rates
+            rates = tr.PairRates(pairs(r.build), pairs(r.erode), pairs(r.damage), pairs(np.full((n, n), r.keep)),
+                                 r.may_undershoot)
+        return cls(row(game.e), row(game.alpha), pairs(game.D), row(game.baseline) if game.trust_on else None,
+                   row(game._signal_gain) if game.trust_on else None, rates,
+                   np.broadcast_to(np.int64(1), (B,)), np.broadcast_to(np.int64(game.horizon), (B,)))
 
 
 def trust_with_start(trust: tr.TrustParams | None, T0=None, R0=None) -> tr.TrustParams | None:

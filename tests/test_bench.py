@@ -11,7 +11,7 @@ from coopgym.envs import make_game
 def test_kernel_equals_game_step(env_id, options):
     game = make_game(env_id, **options)
     state = game.reset(np.arange(32, dtype=np.uint64))
-    kernel = trust_kernel(game)
+    kernel = trust_kernel(game, 32)
     rng = np.random.default_rng(0)
     T, R = state.T, state.R
     for _ in range(20):

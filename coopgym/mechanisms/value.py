@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 SYNERGY_FLOOR = 1e-10
+_FLOOR = np.array(SYNERGY_FLOOR)  # a 0-d array compares ~3x faster than a Python float on small arrays
+_ONE = np.array(1.0)
 
 
 def log_value(a: np.ndarray, theta: float | np.ndarray = 20.0) -> np.ndarray:
@@ -30,9 +32,9 @@ def power_value_grad(a: np.ndarray, beta: float | np.ndarray = 0.75) -> np.ndarr
 def synergy(a: np.ndarray) -> np.ndarray:
     """Synergy g(a) = (prod_i a_i) ** (1/n); 0 if any a_i <= 1e-10. Shape (...,)."""
     n = a.shape[-1]
-    a = a * (a > SYNERGY_FLOOR)  # an action at or below the floor zeroes the synergy
+    a = a * (a > _FLOOR)  # an action at or below the floor zeroes the synergy
     if n <= 8:  # the product of a few bounded actions cannot overflow
-        return a.prod(axis=-1) ** (1.0 / n)
+        return np.multiply.reduce(a, axis=-1) ** (1.0 / n)
     # the geometric mean through logs avoids overflow of the product for large n
     with np.errstate(divide="ignore"):
         return np.exp(np.log(a).mean(axis=-1))
@@ -69,7 +71,7 @@ def normalise_shares(alpha) -> np.ndarray:
 
 def trust_weights(D: np.ndarray, T: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Trust-weighted interdependence W_ij = D_ij * min(T_ij, 1 - R_ij) (TR-2)."""
-    return D * np.minimum(T, 1.0 - R)
+    return D * np.minimum(T, _ONE - R)
 
 
 def integrated_utility(pi: np.ndarray, W: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ None where no oracle is registered).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from pathlib import Path
@@ -95,7 +96,27 @@ def _options_key(options: dict) -> tuple:
     return tuple(sorted((k, freeze(v)) for k, v in options.items()))
 
 
+@contextlib.contextmanager
+def one_torch_thread():
+    """Runs parallelise by process and the networks are tiny: inside a run torch uses one thread.
+    (With several threads per worker on a busy machine every small op waits for the others:
+    evaluating IPPO on SLCD took 6.4 s instead of 0.05 s with two workers running.)"""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
 def execute(config: RunConfig, checkpoint: str | Path | None = None) -> RunRecord:
+    with one_torch_thread():
+        return _execute(config, checkpoint)
+
+
+def _execute(config: RunConfig, checkpoint: str | Path | None) -> RunRecord:
     """Run one config: build the policy, train it for ``config.steps`` env-steps if it trains
     (with ``seed=config.seed``), evaluate it; ``checkpoint``: where to save a trained learner."""
     from coopgym.baselines import REGISTRY, make_policy
