@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from coopgym import rng
 from coopgym.mechanisms import trust as tr
 from coopgym.mechanisms import value as tv
 from coopgym.mechanisms.interdependence import uniform_matrix

@@ -27,3 +27,13 @@ def random_actions(game, rng, batch=1):
 
 
 LEARNING = os.environ.get("COOPGYM_LEARNING", "short")
+
+
+def some_states(env_id, options, batch=16, steps=7, seed=3):
+    """A batch of mid-episode states reached by random play."""
+    env = coopgym.vector_env(env_id, num_envs=batch, action_units="fraction", **options)
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        env.step(rng.random((batch, env.n_agents)))
+    return env.game, env.state

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 import coopgym
+from conftest import some_states
 from coopgym.baselines import REGISTRY, make_policy
-from coopgym.baselines.learners import coma, m3ddpg, maddpg, mappo, masac, matd3, meanfield, qmix, vdn  # noqa: F401
+from coopgym.baselines.learners import qmix
 from coopgym.baselines.learners.common import Rollout, member
 
 NAMES = ["mappo", "maddpg", "matd3", "masac", "m3ddpg", "qmix", "vdn", "coma", "meanfield_ac"]
@@ -57,16 +58,6 @@ def evaluate(policy, env_id, options, episodes=64, seed=10_000):
     return float(total.mean())
 
 
-def some_states(env_id, options, batch=16, steps=7, seed=3):
-    """A batch of mid-episode states reached by random play."""
-    env = coopgym.vector_env(env_id, num_envs=batch, action_units="fraction", **options)
-    env.reset(seed=seed)
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        env.step(rng.random((batch, env.n_agents)))
-    return env.game, env.state
-
-
 # ---- registry and interface -------------------------------------------------------------------
 
 def test_all_nine_are_registered_as_centralised_learners():
@@ -94,8 +85,6 @@ def test_bad_hyperparameters_and_untrained_use_are_refused():
 @pytest.mark.parametrize("env_id", ["SLCD-v0", "TeamProduction-v0"])
 @pytest.mark.parametrize("name", NAMES)
 def test_trains_briefly_with_finite_losses_and_returns(name, env_id):
-    if env_id not in coopgym.env_ids():
-        pytest.skip(f"{env_id} is not registered")
     options = dict(horizon=10)
     seen = []
     learner = make(name, **tiny(name))

@@ -12,6 +12,7 @@ import torch
 from stable_baselines3 import PPO
 
 import coopgym
+from conftest import some_states
 from coopgym.baselines import REGISTRY, make_policy
 from coopgym.baselines.learners.lola import LOLA
 from coopgym.baselines.learners.sb3_vec import JointGames, SeatView
@@ -38,16 +39,6 @@ def tiny(name, **extra):
 
 def make(name, seed=0, **hp):
     return REGISTRY[name].factory(seed=seed, **hp)
-
-
-def some_states(env_id, options, batch=16, steps=7, seed=3):
-    """A batch of mid-episode states reached by random play."""
-    env = coopgym.vector_env(env_id, num_envs=batch, action_units="fraction", **options)
-    env.reset(seed=seed)
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        env.step(rng.random((batch, env.n_agents)))
-    return env.game, env.state
 
 
 # ---- registry and interface -------------------------------------------------------------------
