@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, CentralisedLearner, PolicyNet, adam, bin_fractions, clip_per_agent, lambda_returns, masked_mean,
+    AgentMLP, CentralisedLearner, PolicyNet, bin_fractions, clip_per_agent, lambda_returns, masked_mean,
     normalise_per_agent, tensor)
 
 
@@ -44,13 +44,6 @@ class COMA(CentralisedLearner):
         self.actor = PolicyNet(n, d, h, len(self.fractions), self.share_parameters, "tanh")
         self.critic = AgentMLP(n, d + n, ds, [h, h], len(self.fractions), "relu")
         self.make_optimisers()
-
-    def make_optimisers(self) -> None:
-        self.actor_opt = adam(self.actor.parameters(), lr=self.hp["lr"])
-        self.critic_opt = adam(self.critic.parameters(), lr=self.hp["critic_lr"])
-
-    def modules(self):
-        return {"actor": self.actor, "critic": self.critic}
 
     def policy_fractions(self, obs):
         return self.fractions[self.actor(obs.transpose(0, 1)).argmax(-1)].T

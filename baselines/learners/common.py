@@ -292,6 +292,18 @@ class CentralisedLearner(Learner):
         self.scaler = RewardScaler(env.n, self.hp["gamma"], self.hp["scale_rewards"])
         return env
 
+    #: Adam's epsilon for the actor and the critic
+    ADAM_EPS: ClassVar[float] = 1e-8
+
+    def make_optimisers(self) -> None:
+        """Adam on the actor (``lr``) and on the critic (``critic_lr``); learners with other networks override."""
+        self.actor_opt = adam(self.actor.parameters(), lr=self.hp["lr"], eps=self.ADAM_EPS)
+        self.critic_opt = adam(self.critic.parameters(), lr=self.hp["critic_lr"], eps=self.ADAM_EPS)
+
+    def modules(self) -> dict:
+        """Every nn.Module a checkpoint holds."""
+        return {"actor": self.actor, "critic": self.critic}
+
     def _build_seeded(self) -> None:
         """``build`` with the initial weights drawn from the learner's seed (torch's global generator
         is left as it was)."""

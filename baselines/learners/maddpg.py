@@ -19,7 +19,7 @@ import torch
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, OffPolicyLearner, PolicyNet, adam, clip_per_agent, frozen, masked_mean, polyak)
+    AgentMLP, OffPolicyLearner, PolicyNet, clip_per_agent, frozen, masked_mean, polyak)
 
 
 def with_own(actions: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
@@ -45,10 +45,6 @@ class MADDPG(OffPolicyLearner):
     def make_critic(self, n, d, ds, h) -> torch.nn.Module:
         """n critics, one per agent: input (own observation, joint action) per agent + global state."""
         return AgentMLP(n, d + n, ds, [h, h], 1, "relu")
-
-    def make_optimisers(self) -> None:
-        self.actor_opt = adam(self.actor.parameters(), lr=self.hp["lr"])
-        self.critic_opt = adam(self.critic.parameters(), lr=self.hp["critic_lr"])
 
     def modules(self):
         return {"actor": self.actor, "critic": self.critic, "actor_target": self.actor_target,

@@ -17,7 +17,7 @@ import torch
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, CentralisedLearner, PolicyNet, adam, clip_per_agent, gaussian_log_prob, masked_mean,
+    AgentMLP, CentralisedLearner, PolicyNet, clip_per_agent, gaussian_log_prob, masked_mean,
     normalise_per_agent, tensor)
 
 
@@ -29,6 +29,7 @@ class MAPPO(CentralisedLearner):
         "gae_lambda": 0.95, "clip": 0.2, "value_clip": None, "entropy_coef": 0.0, "init_log_std": -1.0,
         "max_grad_norm": 0.5,
     }
+    ADAM_EPS = 1e-5
 
     def build(self) -> None:
         n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
@@ -37,13 +38,6 @@ class MAPPO(CentralisedLearner):
             torch.full((1 if self.share_parameters else n, 1, 1), float(self.hp["init_log_std"])))
         self.critic = AgentMLP(n, d, ds, [h, h], 1, "tanh", out_gain=1.0)
         self.make_optimisers()
-
-    def make_optimisers(self) -> None:
-        self.actor_opt = adam(self.actor.parameters(), lr=self.hp["lr"], eps=1e-5)
-        self.critic_opt = adam(self.critic.parameters(), lr=self.hp["critic_lr"], eps=1e-5)
-
-    def modules(self):
-        return {"actor": self.actor, "critic": self.critic}
 
     # -- the policy and the critic, on (n, B, ...) tensors
     def _mean(self, obs_t: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, CentralisedLearner, PolicyNet, adam, clip_per_agent, gaussian_log_prob, lambda_returns, masked_mean,
+    AgentMLP, CentralisedLearner, PolicyNet, clip_per_agent, gaussian_log_prob, lambda_returns, masked_mean,
     normalise_per_agent, tensor)
 
 
@@ -45,13 +45,6 @@ class MeanFieldAC(CentralisedLearner):
             torch.full((1 if self.share_parameters else n, 1, 1), float(self.hp["init_log_std"])))
         self.critic = AgentMLP(n, d + 2, ds, [h, h], 1, "relu")
         self.make_optimisers()
-
-    def make_optimisers(self) -> None:
-        self.actor_opt = adam(self.actor.parameters(), lr=self.hp["lr"])
-        self.critic_opt = adam(self.critic.parameters(), lr=self.hp["critic_lr"])
-
-    def modules(self):
-        return {"actor": self.actor, "critic": self.critic}
 
     def _mean(self, obs):
         return torch.sigmoid(self.actor(obs)[..., 0])                            # (n, B)
