@@ -374,7 +374,7 @@ class OffPolicyLearner(CentralisedLearner):
         "buffer_size": 200_000,      # transitions (one game's step, all agents); shrunk to fit buffer_memory_mb
         "buffer_memory_mb": 1024,
         "batch_size": 256,
-        "learning_starts": 5_000,    # env-steps of uniform random play before the first update
+        "learning_starts": 1_000,    # env-steps of uniform random play before the first update (as ISAC)
         "updates_per_step": 1,       # gradient updates per step of the N games
     }
 
