@@ -69,6 +69,9 @@ def test_normalised_gap_and_ranks():
     assert stats.normalised(10.0, 10.0, 20.0) == 0.0 and stats.normalised(20.0, 10.0, 20.0) == 1.0
     assert stats.normalised(15.0, 10.0, 20.0) == 0.5
     assert stats.normalised(5.0, 7.0, 7.0) is None  # references coincide
+    assert stats.normalised(5.0, 100.0, 99.0) is None  # the oracle below random: no scale, no flipped signs
+    assert stats.normalised(5.0, 100.0, 100.5) is None  # within 1 % of |oracle|
+    assert stats.normalised(102.0, 100.0, 102.0) == 1.0
     assert stats.gap_percent(90.0, 100.0) == -10.0
     assert stats.gap_percent(-90.0, -100.0) == 10.0  # |R_oracle| in the denominator
     assert stats.gap_percent(1.0, 0.0) is None

@@ -5,7 +5,8 @@ A run's score is R, the mean over agents of its per-agent mean returns. Per
 bootstrap intervals; the normalised score (R - R_random) / (R_oracle - R_random)
 with R_random the mean R of ``heuristic/random`` and R_oracle the mean R of
 ``oracle/equilibrium`` on the same environment and reward (the records'
-``oracle_return`` when the oracle was not run); the gap % to the oracle; and
+``oracle_return`` when the oracle was not run), left blank where the oracle
+does not beat random by 1 % (``stats.MIN_SPAN``); the gap % to the oracle; and
 the rank within the environment. Per (mechanism class, reward, policy): the
 normalised scores pooled over the class' environments, with *stratified*
 bootstrap intervals (strata = environments), and the rank within the class.
@@ -151,6 +152,11 @@ def build(records: Iterable[RunRecord], *, reps: int = 2000, confidence: float =
     if missing:
         notes.append(f"no {random_policy} runs for {len(missing)} environment/reward pair(s) "
                      f"(e.g. {missing[0][0]} {missing[0][1]}): their normalised scores are blank")
+    flat = sorted({(env, reward) for (env, reward), lo in ref_rand.items() if (env, reward) in ref_orc
+                   and stats.normalised(lo, lo, ref_orc[(env, reward)]) is None})
+    if flat:
+        notes.append(f"{oracle_policy} does not beat {random_policy} by {stats.MIN_SPAN:.0%} on "
+                     + ", ".join(f"{e} {r}" for e, r in flat) + ": no normalised scale there (blank)")
     by_cell: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         by_cell[(row.env, row.reward)].append(row)

@@ -95,13 +95,18 @@ def interval(strata, stat: str | Callable = "iqm", reps: int = 2000, confidence:
     return next(iter(intervals(strata, (stat,), reps, confidence, seed).values()))
 
 
+#: the equilibrium must beat the random policy by this share of |R_oracle| for a normalised scale
+MIN_SPAN = 0.01
+
+
 def normalised(score: float, random_score: float, oracle_score: float) -> float | None:
     """(score - random) / (oracle - random): 0 at the random policy, 1 at the equilibrium oracle.
 
-    None when the two references coincide (no scale to normalise by).
+    None unless the oracle beats random by at least ``MIN_SPAN`` x |oracle|: with a span near
+    zero (or negative) the scale would blow differences up or flip their sign.
     """
     span = oracle_score - random_score
-    if not math.isfinite(span) or abs(span) < 1e-12 * max(1.0, abs(oracle_score)):
+    if not math.isfinite(span) or span < MIN_SPAN * abs(oracle_score):
         return None
     return (score - random_score) / span
 
