@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 import coopgym
 
@@ -37,3 +38,12 @@ def some_states(env_id, options, batch=16, steps=7, seed=3):
     for _ in range(steps):
         env.step(rng.random((batch, env.n_agents)))
     return env.game, env.state
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny networks gain nothing from threads, and parallel test workers would oversubscribe the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

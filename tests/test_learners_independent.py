@@ -1,8 +1,9 @@
 """The seven independent learners (IPPO, IA2C, ISAC, IREINFORCE, LOLA, SelfPlay-PPO, FCP): they train,
-checkpoint, reproduce, support agents leaving and joining, learn, and each agent learns from its own reward.
+keep each agent on its own reward, run on a real SB3 VecEnv, and IPPO learns to cooperate with TitForTat.
+(The contract all 16 learners share, learning included, is in test_learners_contract.py.)
 
-COOPGYM_LEARNING=short (the default, CI) runs the learning checks on small budgets;
-COOPGYM_LEARNING=full runs them with three times the budget and a larger required margin.
+COOPGYM_LEARNING=short (the default, CI) runs the TitForTat check on a small budget;
+COOPGYM_LEARNING=full runs it with three times the budget.
 """
 import os
 
@@ -13,42 +14,17 @@ from stable_baselines3 import PPO
 
 import coopgym
 from conftest import some_states
-from coopgym.baselines import REGISTRY, make_policy
+from coopgym.baselines import make_policy
 from coopgym.baselines.learners.lola import LOLA
 from coopgym.baselines.learners.sb3_vec import JointGames, SeatView
-from coopgym.runner.execute import evaluate
+from learner_settings import INDEPENDENT, make, tiny
 
-NAMES = ["ippo", "ia2c", "isac", "ireinforce", "lola", "selfplay_ppo", "fcp"]
+NAMES = INDEPENDENT
 SB3_SEPARATE = ["ippo", "ia2c", "isac", "ireinforce"]   # SB3-backed, one model per agent
 LEARNING = os.environ.get("COOPGYM_LEARNING", "short")
 
 
-def tiny(name, **extra):
-    """Hyperparameters for a quick run: few games, small networks, updates from the first steps."""
-    hp = {
-        "ippo": dict(num_envs=8, n_steps=8, batch_size=32, n_epochs=2, net_arch=[16, 16]),
-        "ia2c": dict(num_envs=8, n_steps=8, net_arch=[16, 16]),
-        "ireinforce": dict(num_envs=8, net_arch=[16, 16]),
-        "isac": dict(num_envs=8, learning_starts=64, batch_size=32, buffer_size=4_000, net_arch=[16, 16]),
-        "lola": dict(num_envs=8, hidden=8),
-        "selfplay_ppo": dict(num_envs=4, n_steps=8, batch_size=32, n_epochs=2, net_arch=[16, 16]),
-        "fcp": dict(num_envs=8, n_steps=8, batch_size=32, n_epochs=2, net_arch=[16, 16], population=2),
-    }[name]
-    return {**hp, **extra}
-
-
-def make(name, seed=0, **hp):
-    return REGISTRY[name].factory(seed=seed, **hp)
-
-
 # ---- registry and interface -------------------------------------------------------------------
-
-def test_all_seven_are_registered_as_independent_learners():
-    for name in NAMES:
-        entry = REGISTRY[name]
-        assert entry.kind == "learner" and entry.family == "independent" and entry.trains
-        assert entry.reference and make_policy(name).name == name
-
 
 def test_bad_settings_and_untrained_use_are_refused():
     with pytest.raises(ValueError, match="unknown hyperparameter"):
@@ -100,51 +76,6 @@ def test_shared_parameters_is_one_model_for_every_seat(name):
     curve = learner.train("TeamProduction-v0", 640, dict(horizon=10, reward="private"))
     assert len(learner.models) == 1 and curve and np.isfinite([r for _, r in curve]).all()
     assert len(make(name, **tiny(name)).units(4)) == 4
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_variable_agent_counts_are_supported(name):
-    """ApacheProject's historical phases: 8 of 40 contributors at first, more join, some leave."""
-    extra = dict(num_envs=2, batch_size=16) if name in ("isac", "ippo", "fcp") else dict(num_envs=2)
-    if name == "isac":
-        extra.update(learning_starts=32)
-    learner = make(name, **tiny(name, **extra))
-    learner.train("ApacheProject-v0", 240 if name != "isac" else 64, dict(phase="historical"))
-    game, state = some_states("ApacheProject-v0", dict(phase="historical"), batch=4)
-    assert not state.active.all()
-    a = learner.act(game, state, slice(None))
-    assert a.shape == (4, 40) and np.isfinite(a).all()
-
-
-# ---- checkpoints and determinism ----------------------------------------------------------------
-
-@pytest.mark.parametrize("name", NAMES)
-def test_save_load_reproduces_actions(name, tmp_path):
-    options = dict(horizon=10)
-    learner = make(name, seed=4, **tiny(name))
-    learner.train("SLCD-v0", 320, options)
-    learner.save(tmp_path / "ckpt")
-    loaded = type(learner).load(tmp_path / "ckpt")
-    assert loaded.hyperparameters == learner.hyperparameters and loaded.seed == 4
-    game, state = some_states("SLCD-v0", options)
-    np.testing.assert_array_equal(loaded.act(game, state, slice(None)), learner.act(game, state, slice(None)))
-    other = "ia2c" if name != "ia2c" else "ippo"
-    with pytest.raises(ValueError, match="checkpoint"):
-        REGISTRY[other].factory.load(tmp_path / "ckpt")
-    loaded.train("SLCD-v0", 64, options)   # a loaded learner keeps training
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_same_seed_same_learning_curve(name):
-    options = dict(horizon=10)
-    runs = []
-    for seed in (7, 7, 8):
-        learner = make(name, seed=seed, **tiny(name))
-        curve = learner.train("TeamProduction-v0", 480, options)
-        runs.append((curve, learner.act(*some_states("TeamProduction-v0", options), slice(None))))
-    assert runs[0][0] == runs[1][0]
-    np.testing.assert_array_equal(runs[0][1], runs[1][1])
-    assert runs[0][0] != runs[2][0] or not np.array_equal(runs[0][1], runs[2][1])
 
 
 def test_training_leaves_the_global_random_state_alone():
@@ -306,42 +237,7 @@ def test_lockstep_views_wait_for_every_agent():
 
 # ---- learning -----------------------------------------------------------------------------------------
 
-#: the simple environment: a 4-agent team game (team output omega (sum a)^.7, cost c a) with the
-#: cooperative reward, no trust dynamics, 5 steps; the team optimum is everyone at full effort,
-#: a dominant action. A team game, because in a social dilemma a correct self-interested learner
-#: may end below its start and below random: there "better than random" is no test of learning.
-SIMPLE = ("TeamProduction-v0", dict(reward="cooperative", trust=False, horizon=5))
-BUDGET = {   # env-steps and hyperparameters of the short form; the full form triples the steps
-    "ippo": (60_000, {}), "ia2c": (40_000, {}), "ireinforce": (60_000, {}), "lola": (40_000, {}),
-    "selfplay_ppo": (40_000, {}), "fcp": (100_000, dict(num_envs=64, partner_share=0.3)),
-    "isac": (12_000, dict(learning_rate=1e-3, learning_starts=500)),
-}
-#: required share of the gap to the best constant policy (all-in) closed, from random and from the start
-MARGIN = 0.6 if LEARNING == "full" else 0.4
-SCALE = 3 if LEARNING == "full" else 1
-
-
-@pytest.fixture(scope="module")
-def reference_returns():
-    env_id, options = SIMPLE
-    value = lambda p: float(evaluate(p, env_id, 64, 0, options)["returns"].mean())
-    return value("heuristic/random"), max(value(f"constant/{level}") for level in range(0, 101, 10))
-
-
-@pytest.mark.learning
-@pytest.mark.parametrize("name", NAMES)
-def test_learns_beyond_random_and_its_untrained_start(name, reference_returns):
-    env_id, options = SIMPLE
-    random, best = reference_returns
-    steps, hp = BUDGET[name]
-    untrained = make(name, **hp)
-    untrained.train(env_id, 0, options)
-    start = float(evaluate(untrained, env_id, 64, 0, options)["returns"].mean())
-    learner = make(name, **hp)
-    learner.train(env_id, steps * SCALE, options)
-    trained = float(evaluate(learner, env_id, 64, 0, options)["returns"].mean())
-    assert trained >= random + MARGIN * (best - random), (name, trained, random, best)
-    assert trained >= start + MARGIN * (best - start), (name, trained, start, best)
+SCALE = 3 if LEARNING == "full" else 1   # the full form of the TitForTat check triples its budget
 
 
 def _against_tit_for_tat(act0, env_id, options, episodes=32):

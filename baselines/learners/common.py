@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -352,8 +353,13 @@ class CentralisedLearner(Learner):
 
     @classmethod
     def load(cls, path: str | Path) -> "CentralisedLearner":
-        ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
-        if ckpt.get("algorithm") != cls.name:
+        try:
+            ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
+        except (RuntimeError, EOFError, pickle.UnpicklingError) as err:   # torch's words for "not mine"
+            raise ValueError(f"{path} is not a {cls.name!r} checkpoint (torch.load: {err})") from None
+        if not isinstance(ckpt, dict) or ckpt.get("algorithm") != cls.name:
+            found = ckpt.get("algorithm") if isinstance(ckpt, dict) else type(ckpt).__name__
+            raise ValueError(f"{path} holds a {found!r} checkpoint, not {cls.name!r}")
             raise ValueError(f"{path} holds a {ckpt.get('algorithm')!r} checkpoint, not {cls.name!r}")
         learner = cls(ckpt["seed"], ckpt["share_parameters"], **ckpt["hyperparameters"])
         learner.meta = ckpt["meta"]
