@@ -17,6 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--backend", choices=("local", "ray"), default="local")
     build.add_argument("--address", default=None, help="Ray cluster address")
     build.add_argument("--date", default=None, help="datePublished, YYYY-MM-DD (default: today)")
+    build.add_argument("--url", default=None, help="where the corpus is published (Croissant 'url')")
     exp = sub.add_parser("export", help="export a ledger as a Croissant corpus")
     exp.add_argument("--ledger", metavar="PATH", help="run ledger (default: $COOPGYM_LEDGER or coopgym-runs/ledger.db)")
     exp.add_argument("--out", metavar="DIR", required=True, help="output directory")
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             print(run_sweep(configs, book, backend=args.backend, workers=args.workers, address=args.address).line())
         wanted = {c.config_hash for c in configs}
         records = [r for r in read_records(ledger) if r.config_hash in wanted]
-        path = corpus.export_corpus(records, args.out, name="coopgym-reference-corpus", url=corpus.PROJECT_URL,
+        path = corpus.export_corpus(records, args.out, name="coopgym-reference-corpus",
+                                    url=args.url or corpus.PROJECT_URL,
                                     creator="coopgym contributors", date_published=args.date,
                                     include_failed=True, validate=True)
         print(f"exported {len(records)} runs to {path.parent}; Croissant metadata validated")
