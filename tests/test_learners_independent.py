@@ -6,6 +6,7 @@ COOPGYM_LEARNING=short (the default, CI) runs the TitForTat check on a small bud
 COOPGYM_LEARNING=full runs it with three times the budget.
 """
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -86,6 +87,18 @@ def test_training_leaves_the_global_random_state_alone():
     make("ippo", **tiny("ippo")).train("SLCD-v0", 64, dict(horizon=10))
     np.testing.assert_array_equal(np.random.random(3), expected_np)
     assert torch.equal(torch.rand(3), expected_torch)
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_training_leaves_no_logger_folders_behind(verbose, monkeypatch, tmp_path, capsys):
+    """SB3's default logger would make an empty SB3-<time> folder in the temp directory per model
+    and per train call; ours writes nowhere (verbose=0) or to stdout only (verbose=1)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    learner = make("ia2c", verbose=verbose, **tiny("ia2c"))
+    learner.train("SLCD-v0", 64, dict(horizon=10))
+    learner.train("SLCD-v0", 64, dict(horizon=10))
+    assert list(tmp_path.glob("SB3-*")) == []
+    assert ("train/" in capsys.readouterr().out) == bool(verbose)
 
 
 # ---- each agent learns from its own reward ----------------------------------------------------------

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from typing import Any, Callable
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import HumanOutputFormat, Logger
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.utils import obs_as_tensor, set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
@@ -243,6 +245,10 @@ class Lockstep:
         """SB3's _setup_learn for every model (logger, callbacks, first observations); ``total`` in env-steps."""
         self.callbacks, self.totals = [], []
         for model, view, cb in zip(self.models, self.views, callbacks or [None] * len(self.models)):
+            if model.tensorboard_log is None and not model._custom_logger:
+                # SB3's default logger makes a folder in the temp directory on every learn call, even
+                # when nothing is written there (thousands of empty folders over a corpus build)
+                model.set_logger(Logger(None, [HumanOutputFormat(sys.stdout)] if model.verbose >= 1 else []))
             own = total * view.num_envs // self.games.num_envs   # in the model's own timesteps (slots)
             model_total, cb = model._setup_learn(own, cb, reset_num_timesteps=False,
                                                  tb_log_name=type(model).__name__)
