@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, CentralisedLearner, PolicyNet, bin_fractions, clip_per_agent, lambda_returns, masked_mean,
+    AgentMLP, OnPolicyLearner, PolicyNet, bin_fractions, lambda_returns, masked_mean,
     normalise_per_agent, tensor)
 
 
@@ -32,7 +32,7 @@ def sample_categorical(logits: torch.Tensor, gen: torch.Generator) -> torch.Tens
     return (logits - torch.log(-torch.log(u))).argmax(-1)
 
 
-class COMA(CentralisedLearner):
+class COMA(OnPolicyLearner):
     name = "coma"
     reference = "Foerster et al. 2018, Counterfactual Multi-Agent Policy Gradients"
     DEFAULTS = {"num_envs": 256, "rollout": 16, "bins": 11, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8,
@@ -98,10 +98,7 @@ class COMA(CentralisedLearner):
                 i = perm[start:start + mb]
                 q = self.q_all(obs[:, i], frac[:, i], state[i]).gather(-1, idx[:, i, None])[..., 0]
                 critic_loss = masked_mean((q - target[:, i]) ** 2, mask[:, i], 1).sum()
-                self.critic_opt.zero_grad()
-                critic_loss.backward()
-                clip_per_agent(self.critic, self.hp["max_grad_norm"])
-                self.critic_opt.step()
+                self.descend(self.critic_opt, critic_loss, self.critic)
 
         with torch.no_grad():
             q = self.q_all(obs, frac, state)                                       # (n, T*N, bins)
@@ -115,16 +112,8 @@ class COMA(CentralisedLearner):
             entropy = -(p * logp).sum(-1)
             chosen = logp.gather(-1, idx[:, i, None])[..., 0]
             actor_loss = -masked_mean(chosen * adv + self.hp["entropy_coef"] * entropy, mask[:, i], 1).sum()
-            self.actor_opt.zero_grad()
-            actor_loss.backward()
-            clip_per_agent(self.actor, self.hp["max_grad_norm"])
-            self.actor_opt.step()
+            self.descend(self.actor_opt, actor_loss, self.actor)
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item()}
-
-    def run(self, env, steps, log) -> None:
-        while env.steps < steps:
-            self.last_stats = self.update(self.collect(env))
-            log()
 
 
 register("coma", COMA, kind="learner", family="centralised", reference=COMA.reference, trains=True)

@@ -296,6 +296,14 @@ class CentralisedLearner(Learner):
     #: Adam's epsilon for the actor and the critic
     ADAM_EPS: ClassVar[float] = 1e-8
 
+    def descend(self, optimiser: torch.optim.Optimizer, loss: torch.Tensor, *clipped: nn.Module) -> None:
+        """One gradient step on ``loss``, each agent's gradient in ``clipped`` cut to ``max_grad_norm``."""
+        optimiser.zero_grad()
+        loss.backward()
+        for module in clipped:
+            clip_per_agent(module, self.hp["max_grad_norm"])
+        optimiser.step()
+
     def make_optimisers(self) -> None:
         """Adam on the actor (``lr``) and on the critic (``critic_lr``); learners with other networks override."""
         self.actor_opt = adam(self.actor.parameters(), lr=self.hp["lr"], eps=self.ADAM_EPS)
@@ -367,6 +375,16 @@ class CentralisedLearner(Learner):
         for k, m in learner.modules().items():
             m.load_state_dict(ckpt["modules"][k])
         return learner
+
+
+class OnPolicyLearner(CentralisedLearner):
+    """The loop of MAPPO, COMA and MeanField-AC: ``collect(env)`` a rollout of the N games, then
+    ``update(rollout) -> stats``, until the budget is spent."""
+
+    def run(self, env: Rollout, steps: int, log) -> None:
+        while env.steps < steps:
+            self.last_stats = self.update(self.collect(env))
+            log()
 
 
 class OffPolicyLearner(CentralisedLearner):

@@ -19,7 +19,7 @@ import torch
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, OffPolicyLearner, PolicyNet, clip_per_agent, frozen, masked_mean, polyak)
+    AgentMLP, OffPolicyLearner, PolicyNet, frozen, masked_mean, polyak)
 
 
 def with_own(actions: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
@@ -81,10 +81,7 @@ class MADDPG(OffPolicyLearner):
             y = b["rewards"] + self.hp["gamma"] * (1.0 - b["done"]) * q_next
         joint = b["actions"].T[None].expand(self.meta["n"], -1, -1)
         critic_loss = masked_mean((self.q(self.critic, b["obs"], joint, b["state"]) - y) ** 2, b["active"], 1).sum()
-        self.critic_opt.zero_grad()
-        critic_loss.backward()
-        clip_per_agent(self.critic, self.hp["max_grad_norm"])
-        self.critic_opt.step()
+        self.descend(self.critic_opt, critic_loss, self.critic)
 
         actor_loss = self.actor_step(b)
         polyak(self.critic_target, self.critic, self.hp["tau"])
@@ -99,10 +96,7 @@ class MADDPG(OffPolicyLearner):
         with frozen(self.critic):
             q = self.q(self.critic, b["obs"], self.actor_joint(b, own), b["state"])
         loss = masked_mean(self.hp["preact_reg"] * u ** 2 - q, b["active"], 1).sum()
-        self.actor_opt.zero_grad()
-        loss.backward()
-        clip_per_agent(self.actor, self.hp["max_grad_norm"])
-        self.actor_opt.step()
+        self.descend(self.actor_opt, loss, self.actor)
         return loss.item()
 
 

@@ -17,11 +17,11 @@ import torch
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, CentralisedLearner, PolicyNet, clip_per_agent, gaussian_log_prob, masked_mean,
+    AgentMLP, OnPolicyLearner, PolicyNet, gaussian_log_prob, masked_mean,
     normalise_per_agent, tensor)
 
 
-class MAPPO(CentralisedLearner):
+class MAPPO(OnPolicyLearner):
     name = "mappo"
     reference = "Yu et al. 2022, The Surprising Effectiveness of PPO in Cooperative Multi-Agent Games"
     DEFAULTS = {
@@ -114,10 +114,7 @@ class MAPPO(CentralisedLearner):
                 surrogate = torch.min(ratio * a, ratio.clamp(1 - self.hp["clip"], 1 + self.hp["clip"]) * a)
                 entropy = (0.5 + 0.5 * np.log(2 * np.pi) + log_std).expand_as(ratio)
                 actor_loss = -masked_mean(surrogate + self.hp["entropy_coef"] * entropy, m, 1).sum()
-                self.actor_opt.zero_grad()
-                actor_loss.backward()
-                clip_per_agent(self.actor, self.hp["max_grad_norm"])
-                self.actor_opt.step()
+                self.descend(self.actor_opt, actor_loss, self.actor)
 
                 v = self._value(o, state[i])
                 v_loss = (v - ret[:, i]) ** 2
@@ -125,17 +122,9 @@ class MAPPO(CentralisedLearner):
                     vc = v0[:, i] + (v - v0[:, i]).clamp(-self.hp["value_clip"], self.hp["value_clip"])
                     v_loss = torch.max(v_loss, (vc - ret[:, i]) ** 2)
                 critic_loss = 0.5 * masked_mean(v_loss, m, 1).sum()
-                self.critic_opt.zero_grad()
-                critic_loss.backward()
-                clip_per_agent(self.critic, self.hp["max_grad_norm"])
-                self.critic_opt.step()
+                self.descend(self.critic_opt, critic_loss, self.critic)
         stats.update(actor_loss=actor_loss.item(), critic_loss=critic_loss.item())
         return stats
-
-    def run(self, env, steps, log) -> None:
-        while env.steps < steps:
-            self.last_stats = self.update(self.collect(env))
-            log()
 
 
 register("mappo", MAPPO, kind="learner", family="centralised", reference=MAPPO.reference, trains=True)

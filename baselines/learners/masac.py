@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, OffPolicyLearner, PolicyNet, adam, clip_per_agent, frozen, gaussian_log_prob, masked_mean,
+    AgentMLP, OffPolicyLearner, PolicyNet, adam, frozen, gaussian_log_prob, masked_mean,
     polyak)
 from coopgym.baselines.learners.maddpg import MADDPG, with_own
 
@@ -84,26 +84,17 @@ class MASAC(OffPolicyLearner):
         joint = b["actions"].T[None].expand(self.meta["n"], -1, -1)
         critic_loss = sum(masked_mean((self.q(c, b["obs"], joint, b["state"]) - y) ** 2, b["active"], 1).sum()
                           for c in (self.critic1, self.critic2))
-        self.critic_opt.zero_grad()
-        critic_loss.backward()
-        clip_per_agent(self.critic1, self.hp["max_grad_norm"])
-        clip_per_agent(self.critic2, self.hp["max_grad_norm"])
-        self.critic_opt.step()
+        self.descend(self.critic_opt, critic_loss, self.critic1, self.critic2)
 
         a, logp = self.sample(b["obs"])
         with frozen(self.critic1, self.critic2):
             q = self.soft_q((self.critic1, self.critic2), b["obs"], with_own(b["actions"], a * b["active"]),
                             b["state"])
         actor_loss = masked_mean(alpha * logp - q, b["active"], 1).sum()
-        self.actor_opt.zero_grad()
-        actor_loss.backward()
-        clip_per_agent(self.actor, self.hp["max_grad_norm"])
-        self.actor_opt.step()
+        self.descend(self.actor_opt, actor_loss, self.actor)
 
         alpha_loss = -masked_mean(self.log_alpha * (logp.detach() + self.hp["target_entropy"]), b["active"], 1).sum()
-        self.alpha_opt.zero_grad()
-        alpha_loss.backward()
-        self.alpha_opt.step()
+        self.descend(self.alpha_opt, alpha_loss)
 
         polyak(self.critic1_target, self.critic1, self.hp["tau"])
         polyak(self.critic2_target, self.critic2, self.hp["tau"])

@@ -15,7 +15,7 @@ import copy
 import torch
 
 from coopgym.baselines import register
-from coopgym.baselines.learners.common import adam, clip_per_agent, masked_mean, polyak
+from coopgym.baselines.learners.common import adam, masked_mean, polyak
 from coopgym.baselines.learners.maddpg import MADDPG
 
 
@@ -58,11 +58,7 @@ class MATD3(MADDPG):
         joint = b["actions"].T[None].expand(self.meta["n"], -1, -1)
         critic_loss = sum(masked_mean((self.q(c, b["obs"], joint, b["state"]) - y) ** 2, b["active"], 1).sum()
                           for c in (self.critic, self.critic2))
-        self.critic_opt.zero_grad()
-        critic_loss.backward()
-        clip_per_agent(self.critic, self.hp["max_grad_norm"])
-        clip_per_agent(self.critic2, self.hp["max_grad_norm"])
-        self.critic_opt.step()
+        self.descend(self.critic_opt, critic_loss, self.critic, self.critic2)
         stats = {"critic_loss": critic_loss.item()}
 
         self.updates += 1

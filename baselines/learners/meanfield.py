@@ -21,7 +21,7 @@ import torch
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, CentralisedLearner, PolicyNet, clip_per_agent, gaussian_log_prob, lambda_returns, masked_mean,
+    AgentMLP, OnPolicyLearner, PolicyNet, gaussian_log_prob, lambda_returns, masked_mean,
     normalise_per_agent, tensor)
 
 
@@ -31,7 +31,7 @@ def mean_of_others(frac: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
     return (total - frac * active) / (count - active).clamp(min=1.0)
 
 
-class MeanFieldAC(CentralisedLearner):
+class MeanFieldAC(OnPolicyLearner):
     name = "meanfield_ac"
     reference = "Yang et al. 2018, Mean Field Multi-Agent Reinforcement Learning"
     DEFAULTS = {"num_envs": 256, "rollout": 16, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8,
@@ -99,10 +99,7 @@ class MeanFieldAC(CentralisedLearner):
                 i = perm[start:start + mb]
                 critic_loss = masked_mean((self.q(obs[:, i], frac[:, i], abar[:, i], state[i]) - target[:, i]) ** 2,
                                           mask[:, i], 1).sum()
-                self.critic_opt.zero_grad()
-                critic_loss.backward()
-                clip_per_agent(self.critic, self.hp["max_grad_norm"])
-                self.critic_opt.step()
+                self.descend(self.critic_opt, critic_loss, self.critic)
 
         with torch.no_grad():   # advantages from the refitted critics, mean-field value by sampling
             q_taken = self.q(obs, frac, abar, state)
@@ -116,16 +113,8 @@ class MeanFieldAC(CentralisedLearner):
             logp = gaussian_log_prob(raw[:, i], self._mean(obs[:, i]), log_std)
             entropy = (log_std + 1.4189385).expand_as(logp)
             actor_loss = -masked_mean(logp * adv[:, i] + self.hp["entropy_coef"] * entropy, mask[:, i], 1).sum()
-            self.actor_opt.zero_grad()
-            actor_loss.backward()
-            clip_per_agent(self.actor, self.hp["max_grad_norm"])
-            self.actor_opt.step()
+            self.descend(self.actor_opt, actor_loss, self.actor)
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item()}
-
-    def run(self, env, steps, log) -> None:
-        while env.steps < steps:
-            self.last_stats = self.update(self.collect(env))
-            log()
 
 
 register("meanfield_ac", MeanFieldAC, kind="learner", family="centralised", reference=MeanFieldAC.reference,

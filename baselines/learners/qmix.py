@@ -38,7 +38,7 @@ from torch import nn
 
 from coopgym.baselines import register
 from coopgym.baselines.learners.common import (
-    AgentMLP, OffPolicyLearner, adam, bin_fractions, clip_per_agent, polyak)
+    AgentMLP, OffPolicyLearner, adam, bin_fractions, polyak)
 
 COOPERATIVE = 2.0  # the reward layer's mutuality at which every agent's reward is the team mean
 
@@ -175,11 +175,7 @@ class QMIX(OffPolicyLearner):
             y = reward + self.hp["gamma"] * (1.0 - b["done"]) * q_next
         q = self.mixed(self.utilities, self.mixer, b["obs"], actions, b["active"], b["state"])
         loss = (((q - y) ** 2 * weight).sum(1) / weight.sum(1).clamp(min=1.0)).sum()
-        self.opt.zero_grad()
-        loss.backward()
-        clip_per_agent(self.utilities, self.hp["max_grad_norm"])
-        clip_per_agent(self.mixer, self.hp["max_grad_norm"])
-        self.opt.step()
+        self.descend(self.opt, loss, self.utilities, self.mixer)
         polyak(self.utilities_target, self.utilities, self.hp["tau"])
         polyak(self.mixer_target, self.mixer, self.hp["tau"])
         return {"loss": loss.item(), "epsilon": self.epsilon()}
