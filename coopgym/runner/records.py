@@ -68,8 +68,8 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be an integer, got {value!r}") from None
     if value < minimum:
-        what = "a budget" if name == "steps" else name
-        raise ValueError(f"{name} must be >= {minimum}, got {value} (negative {what} is impossible)"
+        what = "a negative training budget" if name == "steps" else f"a negative {name}"
+        raise ValueError(f"{name} must be >= {minimum}, got {value} ({what} is impossible)"
                          if minimum == 0 else f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
