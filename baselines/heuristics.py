@@ -67,9 +67,7 @@ class TitForTat(Policy):
         inv_e, scale = self._constants(state.batch, game.n)
         frac = state.last_action * inv_e                       # (B, n)
         if not game.VARIABLE_AGENTS:
-            out = frac.sum(axis=1, keepdims=True) - frac
-            every = isinstance(agents, slice) and agents == slice(None)
-            out = out * scale if every else out[:, agents] * scale[:, agents]
+            out = (frac.sum(axis=1, keepdims=True) - frac)[:, agents] * scale[:, agents]
         else:
             active = state.active
             total = (frac * active).sum(axis=1, keepdims=True)
