@@ -261,7 +261,8 @@ class CentralisedLearner(Learner):
     make_optimisers()      (re)creates the optimisers,
     modules() -> dict      every nn.Module a checkpoint holds,
     policy_fractions(obs)  deterministic actions (B, n) in [0, 1] from observations (B, n, d),
-    run(env, steps, log)   trains for ``steps`` env-steps, calling log() after each update."""
+    run(env, steps, log)   trains for ``steps`` env-steps, calling log() after each update
+                           (OnPolicyLearner and OffPolicyLearner below give the two loops)."""
 
     family = "centralised"
     DEFAULTS: ClassVar[dict[str, Any]] = {}
