@@ -67,15 +67,16 @@ class TitForTat(Policy):
         inv_e, scale = self._constants(state.batch, game.n)
         frac = state.last_action * inv_e                       # (B, n)
         if not game.VARIABLE_AGENTS:
-            out = (frac.sum(axis=1, keepdims=True) - frac)[:, agents] * scale[:, agents]
+            # add.reduce is what ndarray.sum calls, without its Python wrapper (~0.2 us)
+            out = (np.add.reduce(frac, axis=1, keepdims=True) - frac)[:, agents] * scale[:, agents]
         else:
             active = state.active
             total = (frac * active).sum(axis=1, keepdims=True)
             count = active.sum(axis=1, keepdims=True) - active[:, agents]
             partners = (total - frac[:, agents] * active[:, agents]) / np.maximum(count, 1)
             out = partners * game.e[agents]
-        # first step of some game: open with half the endowment (the ufunc's reduce skips
-        # ndarray.all's Python wrapper, about 1 us of a single env's step)
-        if not np.logical_and.reduce(state.t):
+        # first step of some game: open with half the endowment (count_nonzero is a plain C
+        # call, a quarter of what t.all() costs; on a single env's step that is ~0.8 us)
+        if np.count_nonzero(state.t) < state.batch:
             out[state.t == 0] = 0.5 * game.e[agents]
         return out
