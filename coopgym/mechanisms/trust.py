@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+
 @dataclass(frozen=True)
 class TrustParams:
     """(lambda_plus, lambda_minus, mu_R, delta_R, xi, kappa, T0, R0); TR-2 section 8 canon."""
@@ -104,12 +105,13 @@ def _pair_rule(T, R, s, rates, T_new, R_new):  # pragma: no cover - compiled; ru
     """The rule of ``trust_update`` pair by pair, in one compiled pass.
 
     T, R (B, n, n); s (B, 1 or n, n); rates (1 or B, 4, n, n) from ``pair_rates``; writes
-    T_new and R_new (B, n, n), allocated by the caller (cheaper than returning new arrays). A single game's step
-    is a few dozen tiny arrays, where numpy spends ~0.4 us of call overhead on each
-    of the twenty operations this rule takes; compiled, the whole rule is one call
-    (and one pass over memory for large batches). The arithmetic is the formula's,
-    operation for operation, so it gives the same bits as the numpy expression
-    ``s * where(s < 0, T * erode, build * max(Theta - T, 0))`` and so on.
+    T_new and R_new (B, n, n), allocated by the caller (cheaper than returning new arrays).
+
+    A single game's step is a few dozen tiny arrays, where numpy spends ~0.4 us of call
+    overhead on each of the twenty operations this rule takes; compiled, the whole rule
+    is one call (and one pass over memory for large batches). The arithmetic is numpy's
+    expression ``s * where(s < 0, T * erode, build * max(Theta - T, 0))`` and so on,
+    operation for operation, so the bits are the same.
     """
     B, n = T.shape[0], T.shape[-1]
     per_pair, batched_rates = s.shape[1] > 1, rates.shape[0] > 1
