@@ -1,9 +1,12 @@
 """Speed measurements behind ``coopgym bench``: every figure is measured side by side in one run.
 
 Each interface is timed beside a *bare numpy kernel*: the same step math (TR-2
-trust update, TR-1 payoff, reward layer) written straight through with no
-adapter, state object or validation. The ratio env / kernel is the price of
-the interface. ``tests/test_bench.py`` checks that the kernel computes exactly
+trust update, TR-1 payoff, reward layer) written straight through in numpy with
+no adapter, state object or validation, timed in turns with the envs
+(``side_by_side``). The ratio kernel / env is what the interface costs beyond
+plain numpy; the game runs its arithmetic in compiled loops (``mechanisms``),
+which is how an env can come out ahead of the kernel (a ratio below 1) when the
+batch is large. ``tests/test_bench.py`` checks that the kernel computes exactly
 what the game computes, so the comparison is honest.
 """
 from __future__ import annotations
@@ -18,26 +21,37 @@ import coopgym
 from coopgym.envs import make_game
 
 
-def rate(step: Callable[[], object], work: int, min_seconds: float = 0.9, max_calls: int = 1_000_000,
-         repeats: int = 9) -> float:
-    """Work units per second of ``step``: the best of ``repeats`` timings of ``min_seconds / repeats``
-    each (as ``timeit`` advises: the slower repeats measure the machine's other load, not the code;
-    on a shared 2-core VM that load comes and goes within a second, hence many short windows)."""
-    step()  # warm-up
-    best = 0.0
+def rate(step: Callable[[], object], work: int, min_seconds: float = 0.9, repeats: int = 9) -> float:
+    """Work units per second of ``step`` (see ``side_by_side``)."""
+    return side_by_side({"step": (step, work)}, min_seconds, repeats)["step"]
+
+
+def side_by_side(steps: dict[str, tuple[Callable[[], object], int]], min_seconds: float = 0.9,
+                 repeats: int = 9) -> dict[str, float]:
+    """Work units per second of each ``(step, work)``: the best of ``repeats`` windows of
+    ``min_seconds / repeats`` each, as ``timeit`` advises (the slower windows measure the
+    machine's other load, not the code). The windows take turns, every step's window r
+    before any step's window r + 1: on a shared VM that load comes and goes within a
+    second, and taking turns lets it hit the figures being compared alike."""
+    for step, _ in steps.values():
+        step()  # warm-up
+    best = dict.fromkeys(steps, 0.0)
     for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        batch = 1
-        while True:
-            for _ in range(batch):
-                step()
-            calls += batch
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds / repeats or calls >= max_calls:
-                break
-            batch = min(batch * 2, 4096)
-        best = max(best, calls * work / elapsed)
+        for name, (step, work) in steps.items():
+            best[name] = max(best[name], work * _calls_per_second(step, min_seconds / repeats))
     return best
+
+
+def _calls_per_second(step: Callable[[], object], seconds: float, max_calls: int = 1_000_000) -> float:
+    calls, batch, start = 0, 1, time.perf_counter()
+    while True:
+        for _ in range(batch):
+            step()
+        calls += batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds or calls >= max_calls:
+            return calls / elapsed
+        batch = min(batch * 2, 4096)
 
 
 def trust_kernel(game, N: int):
@@ -71,12 +85,13 @@ def trust_kernel(game, N: int):
     return step
 
 
-def _kernel_rate(env_id: str, N: int, n_agents: int | None = None, **options) -> float:
+def _kernel_step(env_id: str, N: int, n_agents: int | None = None, **options) -> Callable[[], object]:
+    """One call of the bare kernel on N games of ``env_id`` (timed beside the envs)."""
     game = make_game(env_id, **({"n_agents": n_agents} if n_agents else {}), **options)
     state = game.reset(np.arange(N, dtype=np.uint64))
     kernel, a = trust_kernel(game, N), np.tile(game.e * 0.4, (N, 1))
     T, R = state.T, state.R
-    return rate(lambda: kernel(T, R, a), N)
+    return lambda: kernel(T, R, a)
 
 
 def single_env_rates(env_id: str = "SLCD-v0") -> dict:
@@ -99,8 +114,8 @@ def single_env_rates(env_id: str = "SLCD-v0") -> dict:
         if not par.agents:
             par.reset()
 
-    kernel = _kernel_rate(env_id, 1)
-    gym_rate, par_rate = rate(gym_step, 1), rate(par_step, 1)
+    r = side_by_side({"kernel": (_kernel_step(env_id, 1), 1), "gym": (gym_step, 1), "par": (par_step, 1)})
+    kernel, gym_rate, par_rate = r["kernel"], r["gym"], r["par"]
     return {"env": env_id, "kernel_steps_per_s": kernel,
             "gymnasium_steps_per_s": gym_rate, "gymnasium_ratio": kernel / gym_rate,
             "pettingzoo_parallel_steps_per_s": par_rate, "pettingzoo_ratio": kernel / par_rate}
@@ -116,9 +131,9 @@ def vector_rates(env_id: str = "TrustDilemma-v0", sizes=(1, 16, 256, 4096, 65536
         gvec = gymnasium.make_vec(f"coopgym/{env_id}", num_envs=N, coplayers="constant/40")
         gvec.reset(seed=0)
         ga = np.full((N, 1), 40.0, dtype=np.float32)
-        kernel = _kernel_rate(env_id, N)
-        multi_rate = rate(lambda: multi.step(a), N, min_seconds)
-        gym_rate = rate(lambda: gvec.step(ga), N, min_seconds)
+        r = side_by_side({"kernel": (_kernel_step(env_id, N), N), "multi": (lambda: multi.step(a), N),
+                          "gym": (lambda: gvec.step(ga), N)}, min_seconds)
+        kernel, multi_rate, gym_rate = r["kernel"], r["multi"], r["gym"]
         rows.append({"env": env_id, "N": N, "kernel_env_steps_per_s": kernel,
                      "multi_agent_vector_env_steps_per_s": multi_rate, "multi_agent_ratio": kernel / multi_rate,
                      "gymnasium_vector_env_steps_per_s": gym_rate, "gymnasium_vector_ratio": kernel / gym_rate})

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from coopgym.bench import rate, trust_kernel
+from coopgym.bench import rate, side_by_side, trust_kernel
 from coopgym.envs import make_game
 
 
@@ -25,6 +25,15 @@ def test_kernel_equals_game_step(env_id, options):
 
 def test_rate_counts_work_per_second():
     assert rate(lambda: None, work=10, min_seconds=0.01) > 0
+
+
+def test_side_by_side_times_every_step_in_turns():
+    order = []
+    r = side_by_side({"a": (lambda: order.append("a"), 1), "b": (lambda: order.append("b"), 4)},
+                     min_seconds=0.02, repeats=4)
+    assert set(r) == {"a", "b"} and min(r.values()) > 0
+    turns = [name for i, name in enumerate(order) if i == 0 or order[i - 1] != name]
+    assert turns[:2] == ["a", "b"] and len(turns) >= 2 * 4   # warm-ups, then four windows each, alternating
 
 
 def test_policy_rates_reports_training_throughput():
