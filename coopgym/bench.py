@@ -114,7 +114,9 @@ def single_env_rates(env_id: str = "SLCD-v0") -> dict:
         if not par.agents:
             par.reset()
 
-    r = side_by_side({"kernel": (_kernel_step(env_id, 1), 1), "gym": (gym_step, 1), "par": (par_step, 1)})
+    # 25 windows of 0.1 s each: a single step is the figure the host's load disturbs most
+    r = side_by_side({"kernel": (_kernel_step(env_id, 1), 1), "gym": (gym_step, 1), "par": (par_step, 1)},
+                     min_seconds=2.5, repeats=25)
     kernel, gym_rate, par_rate = r["kernel"], r["gym"], r["par"]
     return {"env": env_id, "kernel_steps_per_s": kernel,
             "gymnasium_steps_per_s": gym_rate, "gymnasium_ratio": kernel / gym_rate,
