@@ -402,7 +402,7 @@ _NO_PAIRS = np.empty((1, 0, 0))   # T and R for ``_write_flat`` when trust is of
 
 
 @numba.njit(cache=True)
-def _write_flat(last_action, e, t, horizon, T, R, flat):  # pragma: no cover - compiled; run through flat_state
+def _write_flat(last_action, e, t, horizon, T, R, flat):
     """flat[b] = [a / e | t / horizon | T | R | extras (left to the caller) | 0 | 1], as float32.
 
     numpy needs two divisions, two reshapes and a concatenate for this (~4 us on one env);
@@ -421,7 +421,7 @@ def _write_flat(last_action, e, t, horizon, T, R, flat):  # pragma: no cover - c
 
 
 @numba.njit(cache=True)
-def _clip_rows(a, e, out):  # pragma: no cover - compiled; run through clip_actions
+def _clip_rows(a, e, out):
     """out = min(max(a, 0), e) for a, e (B, n); False if any action is NaN or inf.
 
     One compiled pass instead of numpy's check, maximum and minimum (three calls of ~0.4 us

@@ -101,7 +101,7 @@ def trust_update(T, R, s, D, p: TrustParams, mask=None, rates: np.ndarray | None
 
 
 @numba.njit(cache=True)
-def _pair_rule(T, R, s, rates, T_new, R_new):  # pragma: no cover - compiled; run through trust_update
+def _pair_rule(T, R, s, rates, T_new, R_new):
     """The rule of ``trust_update`` pair by pair, in one compiled pass.
 
     T, R (B, n, n); s (B, 1 or n, n); rates (1 or B, 4, n, n) from ``pair_rates``; writes

@@ -119,7 +119,7 @@ def integrated_utility(pi: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _floored_product_rows(a, out):  # pragma: no cover - compiled; run through synergy
+def _floored_product_rows(a, out):
     """out[b] = prod_i a[b, i] * (a[b, i] > floor), multiplied left to right as numpy's reduce does."""
     for b in range(a.shape[0]):
         p = 1.0
@@ -130,7 +130,7 @@ def _floored_product_rows(a, out):  # pragma: no cover - compiled; run through s
 
 
 @numba.njit(cache=True)
-def _payoff_rows(a, e, f, alpha, surplus, out):  # pragma: no cover - compiled; run through private_payoff
+def _payoff_rows(a, e, f, alpha, surplus, out):
     """out[b, i] = e - a + f + alpha * surplus[b], all (B, n) but surplus (B,)."""
     for b in range(a.shape[0]):
         for i in range(a.shape[1]):

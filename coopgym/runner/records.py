@@ -160,7 +160,7 @@ def library_versions() -> dict[str, str]:
     import platform
 
     out = {"python": platform.python_version()}
-    for dist in ("coopgym", "numpy", "scipy", "gymnasium", "pettingzoo", "stable-baselines3", "torch"):
+    for dist in ("coopgym", "numpy", "numba", "scipy", "gymnasium", "pettingzoo", "stable-baselines3", "torch"):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
