@@ -59,7 +59,10 @@ REFERENCE = "Coopetition-Gym v1 (arXiv:2605.02063); TR-1..TR-4 (arXiv:2510.18802
 RECIPROCITY_RHO = 0.20
 _HOOKS = ("weights", "terminated", "gamma_of", "clip_actions", "update_trust", "value")
 _SOLVED: dict[tuple, tuple[np.ndarray, dict]] = {}   # profiles shared by every oracle instance
-_NOT_RULES = {"m", "observation", "reward_scale", "normalize_reward", "_obs_index", "_constants"}
+# the reward mode and the observation (the oracle fixes its own objective), and what is derived
+# from the rules: the observation layout and the per-batch-size views of the constants
+_NOT_RULES = {"m", "observation", "reward_scale", "normalize_reward", "_obs_index", "_extras_at", "_flat_width",
+              "_shaped"}
 
 
 def rules_key(game) -> tuple:

@@ -154,3 +154,14 @@ def test_generic_solver_matches_the_closed_form_on_the_stage_game():
     fc = tr1.equilibrium(game.e[None], game.D[None], game.alpha[None], np.array([game.gamma]))
     np.testing.assert_allclose(sol.actions, fc.actions, rtol=1e-5)
     assert sol.converged.all() and sol.relative_gain.max() < 1e-9
+
+
+def test_solved_profiles_are_shared_across_batch_sizes_and_observations():
+    """The cache key is the game's rules: stepping other batch sizes or observing differently does not change it."""
+    from coopgym.oracles.policies import rules_key
+
+    game = make_game("SLCD-v0")
+    key = rules_key(game)
+    game.step(game.reset(np.zeros(7, dtype=np.uint64)), np.full((7, 2), 40.0))
+    assert rules_key(game) == key == rules_key(make_game("SLCD-v0", observation="minimal", reward="private"))
+    assert rules_key(make_game("SLCD-v0", params={"gamma": 0.5})) != key
