@@ -16,9 +16,9 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-import numba
 import numpy as np
 
+from coopgym.compiled import compiled
 from coopgym.mechanisms import trust as tr
 from coopgym.mechanisms import value as tv
 from coopgym.mechanisms.interdependence import uniform_matrix
@@ -401,7 +401,7 @@ class BatchConstants:
 _NO_PAIRS = np.empty((1, 0, 0))   # T and R for ``_write_flat`` when trust is off
 
 
-@numba.njit(cache=True)
+@compiled
 def _write_flat(last_action, e, t, horizon, T, R, flat):
     """flat[b] = [a / e | t / horizon | T | R | extras (left to the caller) | 0 | 1], as float32.
 
@@ -420,7 +420,7 @@ def _write_flat(last_action, e, t, horizon, T, R, flat):
         flat[b, flat.shape[1] - 1] = 1.0
 
 
-@numba.njit(cache=True)
+@compiled
 def _clip_rows(a, e, out):
     """out = min(max(a, 0), e) for a, e (B, n); False if any action is NaN or inf.
 

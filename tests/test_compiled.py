@@ -146,3 +146,19 @@ def test_flat_state_is_the_documented_concatenation(env_id):
         parts.append(np.tile([0.0, 1.0], (B, 1)))
         np.testing.assert_array_equal(game.flat_state(state), np.concatenate(parts, axis=-1, dtype=np.float32))
         assert game.flat_state(state).dtype == np.float32
+
+
+def test_without_a_writable_cache_the_loops_compile_per_process():
+    """numba refuses cache=True where it finds no writable place; coopgym then compiles in memory."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from coopgym.envs import make_game; g = make_game('SLCD-v0'); "
+            "s, r = g.step(g.reset(np.zeros(2, dtype=np.uint64)), np.full((2, 2), 40.0)); print(r.rewards[0, 0])")
+    # a locator class that never applies stands in for a read-only install and home
+    env = {**__import__("os").environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    game = make_game("SLCD-v0")
+    _, res = game.step(game.reset(np.zeros(2, dtype=np.uint64)), np.full((2, 2), 40.0))
+    assert float(out.stdout) == pytest.approx(res.rewards[0, 0], rel=1e-12)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
+
+from coopgym.compiled import compiled
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def trust_update(T, R, s, D, p: TrustParams, mask=None, rates: np.ndarray | None
     return np.where(mask, T_new, T.reshape(shape)), np.where(mask, R_new, R.reshape(shape))
 
 
-@numba.njit(cache=True)
+@compiled
 def _pair_rule(T, R, s, rates, T_new, R_new):
     """The rule of ``trust_update`` pair by pair, in one compiled pass.
 

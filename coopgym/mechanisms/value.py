@@ -1,8 +1,9 @@
 """TR-1 value creation, private payoff and integrated utility (SPEC section 1)."""
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from coopgym.compiled import compiled
 
 SYNERGY_FLOOR = 1e-10
 _FLOOR = np.array(SYNERGY_FLOOR)  # a 0-d array compares ~3x faster than a Python float on small arrays
@@ -118,7 +119,7 @@ def integrated_utility(pi: np.ndarray, W: np.ndarray) -> np.ndarray:
 # (log1p, power, tanh) stay in numpy, whose SIMD versions round differently from libm's.
 
 
-@numba.njit(cache=True)
+@compiled
 def _floored_product_rows(a, out):
     """out[b] = prod_i a[b, i] * (a[b, i] > floor), multiplied left to right as numpy's reduce does."""
     for b in range(a.shape[0]):
@@ -129,7 +130,7 @@ def _floored_product_rows(a, out):
         out[b] = p
 
 
-@numba.njit(cache=True)
+@compiled
 def _payoff_rows(a, e, f, alpha, surplus, out):
     """out[b, i] = e - a + f + alpha * surplus[b], all (B, n) but surplus (B,)."""
     for b in range(a.shape[0]):
