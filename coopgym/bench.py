@@ -57,7 +57,7 @@ def _calls_per_second(step: Callable[[], object], seconds: float, max_calls: int
 def trust_kernel(game, N: int):
     """The TR-1/TR-2 step of ``game`` as bare numpy for N games: (T, R, a) -> (T', R', rewards); n <= 8.
 
-    Its constants are shaped like the batch, as the game's own are (``CoopetitionGame.shaped``),
+    Its constants are shaped like the batch, as the game's own are (``Game.constants``),
     so the kernel gets numpy's fast path too and the ratio env / kernel is only the interface."""
     p = game.trust_params
     n = game.n
@@ -66,7 +66,7 @@ def trust_kernel(game, N: int):
     off = 1.0 - np.eye(n)
     build, erode = pairs(p.lambda_plus * off), pairs(p.lambda_minus * (1.0 + p.xi * game.D) * off)
     damage, keep, D = pairs(p.mu_R * off), pairs(np.full((n, n), 1.0 - p.delta_R)), pairs(game.D)
-    gamma, theta, m = game.gamma, game.theta, game.m
+    gamma, theta, m = game.params.gamma, game.params.theta, game.m
     columns = np.tile(np.arange(n), n)
     zero, one, floor = np.array(0.0), np.array(1.0), np.array(1e-10)   # 0-d arrays, as in the game
 
@@ -167,23 +167,41 @@ def env_rates(env_ids, N: int = 4096, **options) -> list[dict]:
     return rows
 
 
-def policy_rates(names=None, steps: int = 20_000, env_id: str = "SLCD-v0") -> list[dict]:
-    """Training throughput (env-steps/s) of each learner on ``env_id`` at its default settings.
+def policy_rates(names=None, steps: int = 100_000, env_id: str = "SLCD-v0", options: dict | None = None) -> list[dict]:
+    """Training throughput (env-steps/s) of each learner on ``env_id`` at its default settings, one torch
+    thread, beside the bare environment measured in the same run.
 
-    A short untimed run first keeps imports and first calls out of the figure; the timed
-    run includes everything else (building the networks too)."""
-    from coopgym.baselines import REGISTRY, make_policy
+    The bare figure is the multi-agent vector env stepping the learner's own number of games with
+    fixed actions, timed just before and just after the learner's run (the mean of the two): the
+    ratio bare / learner is what learning costs beyond playing, and it is what a busy machine
+    disturbs least. A short untimed run first keeps imports and first calls out of the figure; the
+    timed run includes everything else (building the networks too)."""
+    import torch
+
+    from coopgym.registry import REGISTRY, make_policy
 
     names = names or [n for n, e in REGISTRY.items() if e.trains]
-    rows = []
-    for name in names:
-        if name not in REGISTRY or not REGISTRY[name].trains:
-            raise ValueError(f"{name!r} is not a registered learner; see `coopgym policies --kind learner`")
-        make_policy(name, seed=1).train(env_id, 256, {})
-        learner = make_policy(name, seed=0)
-        start = time.perf_counter()
-        learner.train(env_id, steps, {})
-        seconds = time.perf_counter() - start
-        rows.append({"policy": name, "env": env_id, "steps": steps, "seconds": seconds,
-                     "env_steps_per_s": steps / seconds})
+    options = options or {}
+    rows, threads = [], torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name in names:
+            if name not in REGISTRY or not REGISTRY[name].trains:
+                raise ValueError(f"{name!r} is not a registered learner; see `coopgym policies --kind learner`")
+            make_policy(name, seed=1).train(env_id, 2_048, options)
+            learner = make_policy(name, seed=0)
+            num_envs = int(learner.hyperparameters["num_envs"])
+            multi = coopgym.vector_env(env_id, num_envs=num_envs, action_units="fraction", **options)
+            multi.reset(seed=0)
+            half = np.full((num_envs, multi.n_agents), 0.5)
+            before = rate(lambda: multi.step(half), num_envs, min_seconds=0.5)
+            start = time.perf_counter()
+            learner.train(env_id, steps, options)
+            seconds = time.perf_counter() - start
+            bare = (before + rate(lambda: multi.step(half), num_envs, min_seconds=0.5)) / 2
+            rows.append({"policy": name, "env": env_id, "num_envs": num_envs, "steps": steps, "seconds": seconds,
+                         "env_steps_per_s": steps / seconds, "bare_env_steps_per_s": bare,
+                         "ratio": bare * seconds / steps})
+    finally:
+        torch.set_num_threads(threads)
     return rows

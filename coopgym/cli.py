@@ -21,6 +21,9 @@ COMMANDS = {
     "audit": ("coopgym.commands.audit", "behavioural defection audit"),
     "leaderboard": ("coopgym.commands.leaderboard", "leaderboard with bootstrap intervals"),
     "report": ("coopgym.commands.report", "self-contained HTML report"),
+    "scenarios": ("coopgym.commands.scenarios", "the generalisation scenarios (focal seats, held-out background)"),
+    "evaluate": ("coopgym.commands.evaluate", "score one policy or checkpoint on its environment's scenarios"),
+    "crossplay": ("coopgym.commands.crossplay", "the N x N cross-play matrix of policies and checkpoints"),
     "main": ("coopgym.commands.main_job", "the default small sweep, its leaderboard and report"),
 }
 

@@ -1,27 +1,27 @@
-"""The batched game: state as data and one pure, batch-first step.
+"""The batched game: params and stages as data, one pure, batch-first step.
 
     state  = GameState of arrays with a leading batch axis B
-    step(state, actions[B, n]) -> (new_state, StepResult of arrays)
+    step(params, state, actions[B, n]) -> (new_state, StepResult of arrays)
 
-``CoopetitionGame`` composes the TR-1 payoff, the TR-2 trust dynamics and the
-reward layer; the TR-3 and TR-4 games and the environments' special rules are
-subclasses that override a few hooks (``payoff``, ``advance``, ``terminated``,
-``agent_features``). Every interface (Gymnasium, PettingZoo, vector) is a thin
+A game is its spec's stages (``coopgym.stages``: the rules, run in one documented
+order), its family's params record (``coopgym.params``: the numbers, frozen and
+hashable), the phase plan (``coopgym.phases``: which params hold at which step)
+and the reward layer's mutuality m. ``Game.step`` composes them; no environment
+overrides anything. Every interface (Gymnasium, PettingZoo, vector) is a thin
 adapter over this one step, written once for B = 1 and B = 65,536 alike.
 """
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from coopgym.compiled import compiled
 from coopgym.mechanisms import trust as tr
-from coopgym.mechanisms import value as tv
-from coopgym.mechanisms.interdependence import uniform_matrix
+from coopgym.phases import PhasePlan, resolve
 from coopgym.rewards import resolve_mutuality, rewards
 from coopgym.spec import OBSERVATIONS, EnvSpec
 
@@ -36,7 +36,7 @@ class GameState:
     active: np.ndarray       # (B, n) bool: agents in the game (phases may add or remove agents)
     T: np.ndarray | None = None   # (B, n, n) trust
     R: np.ndarray | None = None   # (B, n, n) reputation damage
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # per-game state (loyalty, memory, ...)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # the state stages' state (loyalty, memory, ...)
 
     @property
     def batch(self) -> int:
@@ -66,26 +66,32 @@ class GameState:
 @dataclass(slots=True)
 class StepResult:
     rewards: np.ndarray      # (B, n) per-agent rewards from the reward layer
-    payoffs: np.ndarray      # (B, n) private payoffs pi_i
-    actions: np.ndarray      # (B, n) the actions after clipping
+    payoffs: np.ndarray      # (B, n) private payoffs pi
+    actions: np.ndarray      # (B, n) the actions after clipping (and shocks)
     terminated: np.ndarray   # (B,) bool
     truncated: np.ndarray    # (B,) bool
     info: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-class CoopetitionGame:
-    """TR-1 value creation with TR-2 trust and the reward layer (SPEC sections 1, 2, 5).
+class Constants:
+    """The step constants of a batch (``Game.constants``): the params record's numbers, its per-agent
+    arrays as (B, n) and (B, n, n) views, the TR-2 ``signal_gain`` (kappa / sigma) and pair ``rates``,
+    ``one`` and ``horizon`` (B,) int64, the schedule's ``start``, and what stages add (``Stage.setup``)."""
 
-    pi_i = e_i - a_i + f(a_i) + alpha_i gamma g(a);   W = D * min(T, 1 - R) (trust on) or D;
-    rewards from the reward layer with mutuality m.
+    def __repr__(self) -> str:
+        return f"<Constants {sorted(vars(self))}>"
+
+
+class Game:
+    """One environment's rules on a batch of games (SPEC sections 1-6).
+
+    ``make_game(id, **options)`` builds one; ``reset``, ``step``, ``observe`` and
+    ``global_state`` are what every interface calls. Attributes: ``spec``, ``params``
+    (the family's record at the first step), ``plan`` (the phases and their records),
+    ``stages``, ``n``, ``horizon``, ``m`` (mutuality), ``trust_on``, ``trust_params``,
+    the record's per-agent arrays (``e``, ``D``, ``baseline``, ``sigma``, and ``alpha``
+    in the TR-1 families), ``VARIABLE_AGENTS``, ``RESET_OPTIONS``.
     """
-
-    #: parameters this game understands, with their defaults
-    PARAMS: ClassVar[dict[str, Any]] = {
-        "endowment": 100.0, "D": 0.0, "value": "log", "theta": 20.0, "beta": 0.75, "gamma": 0.65,
-        "alpha": None, "baseline": None, "baseline_fraction": None, "trust": tr.TrustParams(),
-        "T0": None, "R0": None,
-    }
 
     def __init__(self, spec: EnvSpec, *, n_agents: int | None = None, horizon: int | None = None,
                  phase: str | None = None, trust: bool = True, signal_scale: float | str | None = None,
@@ -93,13 +99,8 @@ class CoopetitionGame:
                  params: dict[str, Any] | None = None, reward_scale: float = 1.0,
                  normalize_reward: bool = False):
         self.spec = spec
-        self.phase = self._resolve_phase(phase)
-        merged = dict(spec.params)
-        if self.phase is not None and self.phase != "historical":
-            merged.update(spec.phases[self.phase])
-        n_default = merged.pop("n_agents", spec.n_agents)
-        self.n = self._resolve_n(n_agents, n_default)
-        self.horizon = _positive_int("horizon", spec.horizon if horizon is None else horizon)
+        layout = resolve(spec, phase, n_agents, horizon)
+        self.phase, self.n, self.horizon = layout.phase, layout.n, layout.horizon
         if observation not in OBSERVATIONS:
             raise ValueError(f"unknown observation {observation!r}; choose one of {list(OBSERVATIONS)}")
         self.observation = observation
@@ -110,83 +111,72 @@ class CoopetitionGame:
         if not (np.isfinite(self.reward_scale) and self.reward_scale > 0):
             raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
         self.normalize_reward = bool(normalize_reward)
-        unknown = set(merged) - set(self.PARAMS)
-        if unknown:  # a spec that names a parameter its game does not read is a bug in the spec
-            raise RuntimeError(f"{spec.id}: parameters {sorted(unknown)} are not read by {type(self).__name__}")
-        if params:
-            bad = sorted(set(params) - set(self.PARAMS))
-            if bad:
-                raise ValueError(f"{spec.id}: unknown parameter(s) {bad}; known: {sorted(self.PARAMS)}")
-            merged.update(params)
-        values = {k: merged.get(k, default) for k, default in self.PARAMS.items()}
-        values = {k: (v(self.n) if callable(v) and not isinstance(v, type) else v) for k, v in values.items()}
-        self.configure(values)
-        self.trust_on = bool(trust) and self.trust_params is not None
-        self.sigma = self._resolve_signal_scale(signal_scale)
-        self._off_diagonal = ~np.eye(self.n, dtype=bool)
-        self._rates = tr.pair_rates(self.D, self.trust_params) if self.trust_on else None
-        self._signal_gain = self.trust_params.kappa / self.sigma if self.trust_on else None
-        self._shaped: dict[int, BatchConstants] = {}
+        records = tuple(self._build(over, params, trust, signal_scale) for over in layout.overrides)
+        self.plan = PhasePlan(layout.names, layout.ends, layout.active, records, layout.start)
+        self.params = records[0]
+        for name, value in self.params.arrays().items():    # e, D, baseline, sigma (alpha): read-only arrays
+            value.flags.writeable = False
+            setattr(self, name, value)
+        self.trust_params, self.trust_on = self.params.trust, self.params.trust_on
+        self.stages = spec.stages
+        self.VARIABLE_AGENTS = spec.variable_agents
+        self.RESET_OPTIONS = tuple(o for s in self.stages for o in s.reset_options)
+        of = lambda kind: [s.run for s in self.stages if s.kind == kind and s.run is not None]
+        self._shocks, self._adjust, self._updates, self._ends = of("shock"), of("adjust"), of("state"), of("end")
+        self._trust = of("trust") if self.trust_on else []
+        (self._payoff,), (self._weights,) = of("payoff"), of("weights")
+        self._own = (of("own") or [None])[0]
+        self._inits = [s.init for s in self.stages if s.init is not None]
+        self._shared = [s.shared for s in self.stages if s.shared is not None]
+        self._per_agent_features = [s.per_agent for s in self.stages if s.per_agent is not None]
+        self._has_features = bool(self._shared or self._per_agent_features or self.VARIABLE_AGENTS)
+        self._per_agent, self._fixed, self._phased = self._constant_tables()
+        self._by_batch: dict[int, Constants] = {}
+        self._active_counts = np.array(self.plan.active)
         self._obs_index = self._observation_layout()
 
-    # ---- configuration -------------------------------------------------------------------
+    def _build(self, overrides: dict, params: dict | None, trust, signal_scale):
+        """The family's record of spec defaults < phase overrides < the user's ``params``."""
+        spec, family = self.spec, self.spec.family
+        merged = {**spec.params, **overrides}
+        unknown = set(merged) - set(family.defaults)
+        if unknown:  # a spec that names a parameter its family does not read is a bug in the spec
+            raise RuntimeError(f"{spec.id}: parameters {sorted(unknown)} are not read by the {family.name} family")
+        if params:
+            bad = sorted(set(params) - set(family.defaults))
+            if bad:
+                raise ValueError(f"{spec.id}: unknown parameter(s) {bad}; known: {sorted(family.defaults)}")
+            merged.update(params)
+        values = {k: merged.get(k, default) for k, default in family.defaults.items()}
+        values = {k: (v(self.n) if callable(v) and not isinstance(v, type) else v) for k, v in values.items()}
+        return family.build(values, self.n, trust, signal_scale)
 
-    def configure(self, p: dict[str, Any]) -> None:
-        """Turn resolved parameter values into arrays (subclasses extend)."""
-        n = self.n
-        self.e = agent_vector("endowment", p["endowment"], n, positive=True)
-        self.D = _matrix("D", p["D"], n)
-        if p["value"] not in ("log", "power"):
-            raise ValueError(f"value spec must be 'log' or 'power', got {p['value']!r}")
-        self.value_spec = p["value"]
-        self.theta = nonnegative("theta", p["theta"])
-        self.beta = float(p["beta"])
-        if not 0.0 < self.beta <= 1.0:
-            raise ValueError(f"beta must be in (0, 1], got {p['beta']!r}")
-        self.gamma = float(p["gamma"])
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {p['gamma']!r}")
-        self.alpha = tv.normalise_shares(np.full(n, 1.0 / n) if p["alpha"] is None else agent_vector("alpha", p["alpha"], n))
-        if p["baseline"] is not None:
-            self.baseline = agent_vector("baseline", p["baseline"], n)
-        else:
-            self.baseline = (0.35 if p["baseline_fraction"] is None else float(p["baseline_fraction"])) * self.e
-        self.trust_params = trust_with_start(p["trust"], p["T0"], p["R0"])
+    def _constant_tables(self):
+        """(per-agent arrays, fixed values, phase tables) of ``Constants``; see ``constants``."""
+        p = self.params
+        per_agent = dict(p.arrays())
+        fixed: dict[str, Any] = {f: v for f, v in vars_of(p).items() if isinstance(v, (bool, int, float, str))}
+        fixed["rates"], fixed["start"] = None, self.plan.start
+        if self.trust_on:
+            per_agent["signal_gain"] = tr.signal_gain(self.trust_params.kappa, self.sigma)
+            fixed["rates"] = tr.pair_rates(self.D, self.trust_params)
+        for stage in self.stages:
+            if stage.setup is not None:
+                fixed.update(stage.setup(self))
+        phased: dict[str, np.ndarray] = {}
+        if self.plan.scheduled:
+            changed = {f for q in self.plan.params[1:] for f, v in vars_of(q).items() if v != getattr(p, f)}
+            allowed = self.spec.family.phased
+            if changed - set(allowed):
+                raise ValueError(f"{self.spec.id}: a phase schedule may change {list(allowed)} along an episode, "
+                                 f"not {sorted(changed - set(allowed))}")
+            for f in sorted(changed):
+                phased[f] = np.stack([q.arrays()[f] if f in per_agent else np.array(getattr(q, f))
+                                      for q in self.plan.params])
+        return per_agent, fixed, phased
 
-    def _resolve_phase(self, phase):
-        phases = self.spec.phases
-        if not phases:
-            if phase is not None:
-                raise ValueError(f"{self.spec.id} has no phases; phase={phase!r} is not allowed")
-            return None
-        if phase is None:
-            return self.spec.default_phase
-        allowed = list(phases) + (["historical"] if self.spec.schedule else [])
-        if phase not in allowed:
-            raise ValueError(f"{self.spec.id}: unknown phase {phase!r}; choose one of {allowed}")
-        return phase
-
-    def _resolve_n(self, n_agents, n_default):
-        lo, hi = self.spec.allowed_n
-        n = n_default if n_agents is None else n_agents
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"n_agents must be an integer, got {n_agents!r}")
-        if not lo <= n <= hi:
-            allowed = f"{lo}" if lo == hi else f"{lo}..{hi}"
-            raise ValueError(f"{self.spec.id}: n_agents={n} is impossible; allowed: {allowed}")
-        return int(n)
-
-    def _resolve_signal_scale(self, signal_scale):
-        """sigma_j of the trust signal: e_j / 10 by default (SPEC Decision); 1.0 = reference platform."""
-        if signal_scale is None or signal_scale == "e/10":
-            return self.e / 10.0
-        s = signal_scale
-        if isinstance(s, str) or not np.isfinite(s) or s <= 0:
-            raise ValueError(f"signal_scale must be a positive number or 'e/10', got {signal_scale!r}")
-        return np.full(self.n, float(s))
-
-    def shaped(self, B: int) -> "BatchConstants":
-        """The constants of the step as views of the batch's own shapes, (B, n) and (B, n, n).
+    def _views(self, B: int) -> Constants:
+        """The constants as views of the batch's own shapes, (B, n) and (B, n, n).
 
         numpy's ufuncs take their fast path only when the operands' shapes agree: on this
         machine (1, 2) * (2,) costs 0.84 us and (1, 2) * (1, 2) 0.33 us. A single env (B = 1)
@@ -194,19 +184,31 @@ class CoopetitionGame:
         third. The views share memory with the originals (no copies); at large B they
         cost what broadcasting costs.
         """
-        k = self._shaped.get(B)
+        k = self._by_batch.get(B)
         if k is None:
-            if len(self._shaped) > 8:   # a few batch sizes are in use at a time
-                self._shaped.clear()
-            k = self._shaped[B] = BatchConstants.of(self, B)
+            if len(self._by_batch) > 8:   # a few batch sizes are in use at a time
+                self._by_batch.clear()
+            k = self._by_batch[B] = Constants()
+            k.__dict__.update(self._fixed)
+            for name, v in self._per_agent.items():
+                setattr(k, name, np.broadcast_to(v, (B,) + v.shape))
+            k.one, k.horizon = np.broadcast_to(np.int64(1), (B,)), np.broadcast_to(np.int64(self.horizon), (B,))
         return k
 
-    # ---- the step ----------------------------------------------------------------------------
+    def constants(self, state: GameState) -> Constants:
+        """The step constants of every game in ``state``: under a phase schedule, each game's values
+        are those of the phase its step ``state.t`` falls in (the one place phases are read)."""
+        k = self._views(state.t.shape[0])
+        if not self._phased:
+            return k
+        phase = self.plan.index(state.t)
+        at = Constants()
+        at.__dict__.update(k.__dict__)
+        for name, table in self._phased.items():
+            setattr(at, name, table[phase])
+        return at
 
-    #: whether agents can leave and join during an episode (``state.active`` may be false)
-    VARIABLE_AGENTS: ClassVar[bool] = False
-    #: keys a user may pass in ``reset(options=...)``
-    RESET_OPTIONS: ClassVar[tuple[str, ...]] = ()
+    # ---- reset and step ----------------------------------------------------------------------
 
     def reset(self, keys: np.ndarray, options: dict | None = None, previous: GameState | None = None) -> GameState:
         """Initial state of len(keys) games; ``previous`` is the finished episode's state (or None)."""
@@ -221,82 +223,86 @@ class CoopetitionGame:
             t=np.zeros(B, dtype=np.int64), keys=np.asarray(keys, dtype=np.uint64),
             last_action=np.zeros((B, n)), active=np.ones((B, n), dtype=bool),
         )
+        if self.plan.moves_agents:
+            state.active = self._in_game(state.t)
         if self.trust_on:
-            p = self.trust_params
-            state.T = np.broadcast_to(np.where(self._off_diagonal, p.T0, 0.0), (B, n, n)).copy()
-            state.R = np.broadcast_to(np.where(self._off_diagonal, p.R0, 0.0), (B, n, n)).copy()
-        self.init_extra(state, options, previous)
+            p, off = self.trust_params, ~np.eye(n, dtype=bool)
+            state.T = np.broadcast_to(np.where(off, p.T0, 0.0), (B, n, n)).copy()
+            state.R = np.broadcast_to(np.where(off, p.R0, 0.0), (B, n, n)).copy()
+        for init in self._inits:
+            init(self, state, options, previous)
         return state
 
     def step(self, state: GameState, actions: np.ndarray) -> tuple[GameState, StepResult]:
-        """One step of every game in the batch; actions (B, n) in endowment units."""
-        a = self.clip_actions(actions, state)
-        k = self.shaped(a.shape[0])
+        """One step of every game in the batch; actions (B, n) in endowment units. The order is
+        ``coopgym.stages.ORDER``: clip, shocks, trust, payoff, adjustments, own terms, weights,
+        reward layer, phase schedule, state updates, termination."""
+        k = self.constants(state)
+        a = self._clip(actions, state, k.e)
+        for shock in self._shocks:
+            a = shock(self, k, state, a)
         new = GameState(state.t + k.one, state.keys, a, state.active, state.T, state.R, state.extra.copy())
-        if self.trust_on:
-            self.update_trust(state, new, a)
-        pi, own = self.payoff(state, new, a)
-        r = rewards(pi, self.weights(new), own, self.m, state.active if self.VARIABLE_AGENTS else None)
-        self.advance(state, new, a)
+        for update_trust in self._trust:
+            update_trust(self, k, state, new, a)
+        pi = self._payoff(self, k, state, new, a)
+        for adjust in self._adjust:
+            pi = adjust(self, k, state, new, a, pi)
+        own = None if self._own is None else self._own(self, k, state, new, a)
+        r = rewards(pi, self._weights(self, k, new), own, self.m, state.active if self.VARIABLE_AGENTS else None)
+        if self.plan.moves_agents:
+            new.active = self._in_game(new.t)
+        for update in self._updates:
+            update(self, k, state, new, a)
         if self.normalize_reward or self.reward_scale != 1.0:
             r = r * (self.reward_scale / (self.e.max() if self.normalize_reward else 1.0))
-        return new, StepResult(r, pi, a, self.terminated(new), new.t >= k.horizon)
+        done = self.terminated(new) if self._ends else np.zeros(new.t.shape[0], dtype=bool)
+        return new, StepResult(r, pi, a, done, new.t >= k.horizon)
 
     def clip_actions(self, actions, state: GameState) -> np.ndarray:
-        """Validate (finite, shape (B, n)) and clip to [0, e_i]; inactive agents act 0."""
+        """Validate (finite, shape (B, n)) and clip to [0, e_i]; agents out of the game act 0."""
+        return self._clip(actions, state, self._views(state.batch).e)
+
+    def _clip(self, actions, state: GameState, e: np.ndarray) -> np.ndarray:
         a = np.asarray(actions, dtype=np.float64)
         if a.shape != state.last_action.shape:
             raise ValueError(f"actions must have shape {state.last_action.shape} (batch, agents), got {a.shape}")
         clipped = np.empty(a.shape)
-        if not _clip_rows(a, self.shaped(a.shape[0]).e, clipped):
+        if not _clip_rows(a, e, clipped):
             raise ValueError("actions contain NaN or inf; every action must be a finite number in [0, e_i]")
         return np.where(state.active, clipped, 0.0) if self.VARIABLE_AGENTS else clipped
 
-    def update_trust(self, old: GameState, new: GameState, a: np.ndarray) -> None:
-        """TR-2 update of every ordered pair from the pre-step T and R."""
-        k = self.shaped(a.shape[0])
-        s = np.tanh((a - k.baseline) * k.signal_gain)  # = trust_signal(a, b, sigma, kappa), per observed agent j
-        new.T, new.R = tr.trust_update(old.T, old.R, s, self.D, self.trust_params, rates=self._rates)
-
-    # ---- hooks ------------------------------------------------------------------------------
-
-    def init_extra(self, state: GameState, options: dict, previous: GameState | None) -> None:
-        """Add per-game state to ``state.extra`` (subclasses)."""
-
-    def value(self, a: np.ndarray) -> np.ndarray:
-        return tv.log_value(a, self.theta) if self.value_spec == "log" else tv.power_value(a, self.beta)
-
-    def payoff(self, old: GameState, new: GameState, a: np.ndarray):
-        """Private payoffs pi (B, n) and the agents' own mechanism terms (or None).
-
-        An environment's special rules (tiers, penalties, exclusion) change pi here, so
-        the reward layer always sees the payoffs the agents really earn."""
-        k = self.shaped(a.shape[0])
-        pi = tv.private_payoff(a, k.e, self.value(a), tv.synergy(a), k.alpha, self.gamma_of(new))
-        return pi, None
-
-    def gamma_of(self, state: GameState):
-        return self.gamma
-
-    def weights(self, state: GameState) -> np.ndarray | None:
-        """W = D * min(T, 1 - R) with trust, D without."""
-        if self.trust_on:
-            return tv.trust_weights(self.shaped(state.batch).D, state.T, state.R)
-        return self.D
-
-    def advance(self, old: GameState, new: GameState, a: np.ndarray) -> None:
-        """Update ``new.extra`` after the payoffs (subclasses)."""
+    def weights(self, state: GameState) -> np.ndarray:
+        """The reward layer's interdependence weights W at ``state`` (the game's weights stage)."""
+        return self._weights(self, self.constants(state), state)
 
     def terminated(self, state: GameState) -> np.ndarray:
-        return np.zeros(state.batch, dtype=bool)
+        """(B,) bool: any of the game's end stages holds at ``state``."""
+        done = None
+        for end in self._ends:
+            now = end(self, state)
+            done = now if done is None else done | now
+        return np.zeros(state.batch, dtype=bool) if done is None else done
 
-    def agent_features(self, state: GameState) -> list[np.ndarray]:
-        """Extra per-agent observation features, each (B, n, k) in [0, 1] (subclasses)."""
-        return []
+    def members(self, state: GameState) -> np.ndarray | None:
+        """(B, n) the agents who share a team's output: a coalition's members where the game keeps them
+        (``state.extra["member"]``), else the agents in the game; None: every agent."""
+        if "member" in state.extra:
+            return state.extra["member"]
+        return state.active if self.VARIABLE_AGENTS else None
+
+    def _in_game(self, t: np.ndarray) -> np.ndarray:
+        """(B, n) the agents in the game at step t under the phase schedule."""
+        return np.arange(self.n) < self._active_counts[self.plan.index(t)][:, None]
 
     def shared_features(self, state: GameState) -> list[np.ndarray]:
-        """Extra public features every agent sees, each (B, k) in [0, 1] (subclasses)."""
-        return []
+        """Public observation features of the state stages, each (B, k) in [0, 1], in listed order;
+        last, who is in the game where agents join and leave."""
+        out = [f for shared in self._shared for f in shared(self, state)]
+        return out + [state.active.astype(np.float64)] if self.VARIABLE_AGENTS else out
+
+    def agent_features(self, state: GameState) -> list[np.ndarray]:
+        """Per-agent observation features of the state stages, each (B, n, k) in [0, 1]."""
+        return [f for per_agent in self._per_agent_features for f in per_agent(self, state)]
 
     # ---- observations -------------------------------------------------------------------------
     #
@@ -309,12 +315,12 @@ class CoopetitionGame:
 
     def flat_state(self, state: GameState) -> np.ndarray:
         B = state.batch
-        k = self.shaped(B)
+        k = self._views(B)
         flat = np.empty((B, self._flat_width), dtype=np.float32)
         T, R = (state.T, state.R) if self.trust_on else (_NO_PAIRS, _NO_PAIRS)
         _write_flat(state.last_action, k.e, state.t, k.horizon, T, R, flat)
-        extras = self.shared_features(state) + [f.reshape(B, -1) for f in self.agent_features(state)]
-        if extras:
+        if self._has_features:
+            extras = self.shared_features(state) + [f.reshape(B, -1) for f in self.agent_features(state)]
             flat[:, self._extras_at:-2] = np.concatenate(extras, axis=-1, dtype=np.float32)
         return flat
 
@@ -372,30 +378,10 @@ class CoopetitionGame:
         """The whole state for centralised critics (B, d): actions / e, t / horizon, T, R, extras."""
         return self.flat_state(state)[:, :-2]
 
-    def describe(self) -> str:
-        return f"{self.spec.id} (n={self.n}, horizon={self.horizon}, mutuality={self.m:g}, trust={'on' if self.trust_on else 'off'})"
 
-
-@dataclass(frozen=True, slots=True)
-class BatchConstants:
-    """A game's step constants broadcast to batch size B (read-only views); see ``CoopetitionGame.shaped``."""
-
-    e: np.ndarray                    # (B, n) endowments
-    alpha: np.ndarray                # (B, n) surplus shares
-    D: np.ndarray                    # (B, n, n) interdependence
-    baseline: np.ndarray | None      # (B, n) trust baselines b_j
-    signal_gain: np.ndarray | None   # (B, n) kappa / sigma_j
-    one: np.ndarray                  # (B,) int64 ones: the step counter's increment
-    horizon: np.ndarray              # (B,) int64
-
-    @classmethod
-    def of(cls, game: CoopetitionGame, B: int) -> "BatchConstants":
-        n = game.n
-        row = lambda v: np.broadcast_to(v, (B, n))
-        pairs = lambda v: np.broadcast_to(v, (B, n, n))
-        return cls(row(game.e), row(game.alpha), pairs(game.D), row(game.baseline) if game.trust_on else None,
-                   row(game._signal_gain) if game.trust_on else None,
-                   np.broadcast_to(np.int64(1), (B,)), np.broadcast_to(np.int64(game.horizon), (B,)))
+def vars_of(record) -> dict[str, Any]:
+    """The fields of a params record by name."""
+    return {f: getattr(record, f) for f in record.__dataclass_fields__}
 
 
 _NO_PAIRS = np.empty((1, 0, 0))   # T and R for ``_write_flat`` when trust is off
@@ -433,60 +419,3 @@ def _clip_rows(a, e, out):
             finite = finite and math.isfinite(x)
             out[b, i] = min(max(x, 0.0), e[b, i])
     return finite
-
-
-def trust_with_start(trust: tr.TrustParams | None, T0=None, R0=None) -> tr.TrustParams | None:
-    """``trust`` with its initial trust and damage overridden where T0 / R0 are given."""
-    if trust is None or (T0 is None and R0 is None):
-        return trust
-    return replace(trust, T0=trust.T0 if T0 is None else float(T0), R0=trust.R0 if R0 is None else float(R0))
-
-
-def unit_interval(name, value) -> float:
-    v = float(value)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-    return v
-
-
-def positive(name, value) -> float:
-    v = float(value)
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return v
-
-
-def _positive_int(name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def nonnegative(name, value) -> float:
-    v = float(value)
-    if not (np.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return v
-
-
-def agent_vector(name, value, n, positive=False) -> np.ndarray:
-    v = np.asarray(value, dtype=np.float64)
-    v = np.full(n, float(v)) if v.ndim == 0 else v
-    if v.shape != (n,):
-        raise ValueError(f"{name} must be a number or a list of {n} numbers (one per agent), got shape {v.shape}")
-    if not np.isfinite(v).all() or (positive and np.any(v <= 0)):
-        raise ValueError(f"{name} must be finite{' and positive' if positive else ''}, got {v.tolist()}")
-    return v
-
-
-def _matrix(name, value, n) -> np.ndarray:
-    v = np.asarray(value, dtype=np.float64)
-    if v.ndim == 0:
-        return uniform_matrix(n, float(v))
-    if v.shape != (n, n):
-        raise ValueError(f"{name} must be a number or an {n}x{n} matrix, got shape {v.shape}")
-    if not np.isfinite(v).all() or np.any(v < 0) or np.any(v > 1):
-        raise ValueError(f"{name} entries must be in [0, 1]")
-    v = v.copy()
-    np.fill_diagonal(v, 0.0)
-    return v

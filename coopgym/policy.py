@@ -23,6 +23,7 @@ class Policy(ABC):
     kind: ClassVar[str] = "policy"        # "learner" | "oracle" | "heuristic" | "constant"
     family: ClassVar[str] = ""            # e.g. "independent", "centralised", "game-theoretic"
     reference: ClassVar[str] = ""         # paper reference
+    objective: ClassVar[str] = ""         # what it does or optimises, in one sentence (``coopgym policies``)
     trains: ClassVar[bool] = False
 
     def bind(self, game) -> "Policy":

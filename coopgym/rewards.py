@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+#: the named reward modes and their mutuality m (the one table of them)
 REWARD_MODES = {"private": 0.0, "integrated": 1.0, "cooperative": 2.0}
 
 
@@ -32,14 +33,6 @@ def resolve_mutuality(reward: str | float | None = None, mutuality: float | None
     if reward is not None and REWARD_MODES[reward] != m:
         raise ValueError(f"reward={reward!r} means mutuality={REWARD_MODES[reward]}, but mutuality={m} was also given")
     return m
-
-
-def mutuality_label(m: float) -> str:
-    """'private' / 'integrated' / 'cooperative' for the named points, else 'm=0.5'."""
-    for name, value in REWARD_MODES.items():
-        if m == value:
-            return name
-    return f"m={m:g}"
 
 
 def rewards(pi: np.ndarray, W: np.ndarray | None, own: np.ndarray | None, m: float,

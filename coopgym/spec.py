@@ -1,13 +1,17 @@
 """Environment specs: one frozen record per environment, the single source of truth.
 
-The game classes read their defaults from a spec, ``coopgym envs`` and the
-README's table are rendered from the same specs, and every keyword option of
-every entry point is validated here.
+A spec says what an environment is: its game family (whose params record holds
+the numbers), the parameter values, the stages (its rules, in the order the step
+runs them, ``coopgym.stages``) and the phases. ``coopgym envs`` and the README's
+table are rendered from the same specs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
+
+from coopgym.params import Family
+from coopgym.stages import Stage, check_stages
 
 MECHANISMS = {
     "TR-1": "interdependence & complementarity",
@@ -22,17 +26,20 @@ ACTION_UNITS = ("endowment", "fraction")
 
 @dataclass(frozen=True)
 class EnvSpec:
-    """What an environment is: its rules (``game``), its defaults and its limits.
+    """What an environment is: its family and rules (``stages``), its defaults and its limits.
 
-    ``params`` are the game class's keyword parameters at the v0 defaults; a
-    value may be a callable of the agent count n when it depends on n.
-    ``phases`` maps a phase name to parameter overrides (including "n_agents").
+    ``params`` are the family's keyword parameters at the v0 defaults; a value
+    may be a callable of the agent count n when it depends on n. ``phases`` maps
+    a phase name to parameter overrides (and "n_agents", "horizon");
+    ``schedule`` lists the phases of ``phase="historical"`` with their lengths
+    (``coopgym.phases``).
     """
 
     id: str
     mechanism: str
     summary: str
-    game: Callable[..., Any]
+    family: Family
+    stages: tuple[Stage, ...]
     n_agents: int
     horizon: int
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -47,10 +54,16 @@ class EnvSpec:
     def __post_init__(self):
         if self.mechanism not in MECHANISMS:
             raise ValueError(f"{self.id}: unknown mechanism class {self.mechanism!r}")
+        check_stages(self.id, self.stages)
 
     @property
     def allowed_n(self) -> tuple[int, int]:
         return self.n_range or (self.n_agents, self.n_agents)
+
+    @property
+    def variable_agents(self) -> bool:
+        """Whether agents join and leave during an episode: a historical schedule changes the agent count."""
+        return bool(self.schedule) and any("n_agents" in over for over in self.phases.values())
 
     @property
     def mechanism_name(self) -> str:

@@ -1,4 +1,4 @@
-"""The 20 coopgym environments: one module each, a ``SPEC`` plus its special rules.
+"""The 20 coopgym environments: one module each, a ``SPEC`` plus the stages of its special rules.
 
 ``REGISTRY`` maps an id ("SLCD-v0") to its :class:`coopgym.spec.EnvSpec`;
 ``make_game(id, **options)`` builds the batched game every interface drives.
@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import importlib
 
-from coopgym.spec import EnvSpec
+from coopgym.layout import require_same_tree
+
+require_same_tree(__file__, "coopgym.envs")
+
+from coopgym.game import Game  # noqa: E402  (after the check: never run another checkout's core)
+from coopgym.spec import EnvSpec  # noqa: E402
 
 _MODULES = (
     # TR-1 / TR-2: interdependence & complementarity, trust & reputation
@@ -21,13 +26,8 @@ _MODULES = (
 
 REGISTRY: dict[str, EnvSpec] = {}
 for _name in _MODULES:
-    try:
-        _module = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as err:  # environments still being written land module by module
-        if err.name != f"{__name__}.{_name}":
-            raise
-        continue
-    REGISTRY[_module.SPEC.id] = _module.SPEC
+    _spec = importlib.import_module(f"{__name__}.{_name}").SPEC
+    REGISTRY[_spec.id] = _spec
 
 
 def env_ids() -> list[str]:
@@ -46,10 +46,9 @@ GAME_OPTIONS = ("n_agents", "horizon", "phase", "trust", "signal_scale", "reward
                 "observation", "params", "reward_scale", "normalize_reward")
 
 
-def make_game(env_id: str, **options):
+def make_game(env_id: str, **options) -> Game:
     """The batched game of ``env_id`` with validated keyword options."""
     unknown = sorted(set(options) - set(GAME_OPTIONS))
     if unknown:
         raise TypeError(f"unknown option(s) {unknown} for {env_id}; allowed: {list(GAME_OPTIONS)}")
-    spec = get_spec(env_id)
-    return spec.game(spec, **options)
+    return Game(get_spec(env_id), **options)

@@ -12,42 +12,41 @@ remember and answer. Agents: 0 Apple, 1 MajorDev, 2 SmallDev.
 import numpy as np
 
 from coopgym.mechanisms.trust import TrustParams
-from coopgym.reciprocity_game import ReciprocityGame
+from coopgym.reciprocity_game import RECIPROCITY, RECIPROCITY_STAGES
 from coopgym.spec import EnvSpec
+from coopgym.stages import Stage
 
 QUARTERS = {"launch": (1, 16), "expansion": (17, 36), "scrutiny": (37, 48), "conflict": (49, 54), "reform": (55, 66)}
 SHOCKS = {36: (0.0, -0.15, -0.10), 48: (-0.25, -0.40, 0.0), 54: (0.20, 0.0, 0.0)}
 
 
-class AppleAppStore(ReciprocityGame):
-    def __init__(self, spec, *, phase=None, horizon=None, **options):
-        first, last = QUARTERS.get(phase, (1, 66))
-        if horizon is None:
-            horizon = last - first + 1
-        super().__init__(spec, phase=phase, horizon=horizon, **options)
-        self.first_quarter = first if self.phase != "historical" else 1
-        self._shock = np.zeros((self.first_quarter + self.horizon + 1, self.n))
-        for q, push in SHOCKS.items():
-            if q < len(self._shock):
-                self._shock[q] = push
+def shock_table(game) -> dict:
+    """shocks[q]: the push of quarter q for the quarters this game plays (q up to its first + horizon)."""
+    first = game.plan.start + 1
+    table = np.zeros((first + game.horizon + 1, game.n))
+    for q, push in SHOCKS.items():
+        if q < len(table):
+            table[q] = push
+    return {"shocks": table}
 
-    def quarter(self, state) -> np.ndarray:
-        """The quarter played at the next step of each game."""
-        return self.first_quarter + state.t
 
-    def clip_actions(self, actions, state):
-        a = super().clip_actions(actions, state)
-        q = np.minimum(self.quarter(state), len(self._shock) - 1)
-        return np.minimum(np.maximum(a + self._shock[q] * self.e, 0.0), self.e)
+def historical_shocks(game, k, old, a):
+    """a <- clip(a + shock(quarter) e, 0, e), the quarter of step t being start + 1 + t
+    (beyond the horizon: the last quarter of the game)."""
+    quarter = np.minimum(k.start + 1 + old.t, len(k.shocks) - 1)
+    return np.minimum(np.maximum(a + k.shocks[quarter] * game.e, 0.0), game.e)
 
 
 SPEC = EnvSpec(
-    id="AppleAppStore-v0", mechanism="TR-4", game=AppleAppStore, n_agents=3, horizon=66,
-    case="Apple iOS App Store (2008-2024)", agent_names=("Apple", "MajorDev", "SmallDev"),
+    id="AppleAppStore-v0", mechanism="TR-4", family=RECIPROCITY,
+    stages=(Stage("shock", "historical shocks of Q36, Q48 and Q54", historical_shocks, setup=shock_table),
+            *RECIPROCITY_STAGES),
+    n_agents=3, horizon=66, case="Apple iOS App Store (2008-2024)", agent_names=("Apple", "MajorDev", "SmallDev"),
     summary="platform and developers over 66 quarters, with the historical shocks of Q36, Q48 and Q54",
     params=dict(endowment=[100.0, 80.0, 60.0], D=[[0.0, 0.3, 0.2], [0.8, 0.0, 0.15], [0.85, 0.1, 0.0]],
                 baseline=[30.0, 24.0, 18.0], rho0=1.0, eta=1.2, kappa=0.8, k=4, lambda_R=1.0, omega=0.8,
                 trust=TrustParams(T0=0.6)),
-    phases={name: {} for name in QUARTERS}, default_phase="historical",
+    phases={name: {"horizon": last - first + 1} for name, (first, last) in QUARTERS.items()},
+    default_phase="historical",
     schedule=tuple((name, last - first + 1) for name, (first, last) in QUARTERS.items()),
 )

@@ -1,9 +1,10 @@
 """PlatformEcosystem-v0: one platform hub and its developers (TR-1 hub-and-spoke)."""
 import numpy as np
 
-from coopgym.game import CoopetitionGame
 from coopgym.mechanisms.trust import TrustParams
 from coopgym.spec import EnvSpec
+from coopgym.stages import Stage
+from coopgym.value_game import VALUE, VALUE_STAGES
 
 
 def hub_spoke(n: int, hub_on_spoke: float = 0.25, spoke_on_hub: float = 0.75) -> np.ndarray:
@@ -18,18 +19,16 @@ def platform_shares(n: int, platform: float = 0.30) -> np.ndarray:
     return np.r_[platform, np.full(n - 1, (1.0 - platform) / (n - 1))]
 
 
-class PlatformEcosystem(CoopetitionGame):
-    """Ends when the developers' mean trust in the platform, mean_j T[j, 0], falls below 0.15."""
-
-    def terminated(self, state):
-        if not self.trust_on:
-            return super().terminated(state)
-        return state.T[:, 1:, 0].mean(axis=1) < 0.15
+def developers_leave(game, state) -> np.ndarray:
+    """The episode ends when the developers' mean trust in the platform, mean_j T[j, 0], falls below 0.15."""
+    return state.T[:, 1:, 0].mean(axis=1) < 0.15 if game.trust_on else np.zeros(state.batch, dtype=bool)
 
 
 SPEC = EnvSpec(
-    id="PlatformEcosystem-v0", mechanism="TR-1", game=PlatformEcosystem, n_agents=5, n_range=(2, 64),
-    horizon=100, summary="a platform (agent 0) and n - 1 developers who depend on it far more than it on them",
+    id="PlatformEcosystem-v0", mechanism="TR-1", family=VALUE,
+    stages=(*VALUE_STAGES, Stage("end", "developers' trust in the platform below 0.15", developers_leave)),
+    n_agents=5, n_range=(2, 64), horizon=100,
+    summary="a platform (agent 0) and n - 1 developers who depend on it far more than it on them",
     params=dict(endowment=lambda n: [150.0] + [80.0] * (n - 1), D=hub_spoke, theta=25.0, gamma=0.75,
                 alpha=platform_shares, baseline_fraction=0.30,
                 trust=TrustParams.of(0.08, 0.25, 0.45, 0.02, 0.40, 1.0, 0.60)),

@@ -1,7 +1,7 @@
 """RenaultNissan-v0: the Renault-Nissan alliance, 1999-2025, in four phases (TR-2 case study)."""
-from coopgym.game import CoopetitionGame
 from coopgym.mechanisms.trust import TrustParams
 from coopgym.spec import EnvSpec
+from coopgym.value_game import VALUE, VALUE_STAGES
 
 # (D, T0, R0) per phase; agent 0 is Nissan, agent 1 Renault
 PHASES = {
@@ -12,7 +12,7 @@ PHASES = {
 }
 
 SPEC = EnvSpec(
-    id="RenaultNissan-v0", mechanism="TR-2", game=CoopetitionGame, n_agents=2, horizon=100,
+    id="RenaultNissan-v0", mechanism="TR-2", family=VALUE, stages=VALUE_STAGES, n_agents=2, horizon=100,
     case="Renault-Nissan alliance (1999-2025)", agent_names=("Nissan", "Renault"),
     summary="cross-shareholding alliance; phases formation, mature, crisis (2018 Ghosn arrest), strained",
     params=dict(endowment=[90.0, 100.0], theta=22.0, gamma=0.58, alpha=[0.48, 0.52], baseline=[27.0, 30.0],

@@ -8,9 +8,14 @@ the same reset seeds as ``solvers.stationary``).
   R_L(a_L, a*_F(a_L)), a*_F(a_L) the followers' stationary equilibrium among themselves given a_L
   (one batched equilibrium solve for every candidate a_L of a grid, then zooming rounds).
 - Nash bargaining: argmax_a sum_i log(pi_i(a) - d_i) over the profiles with pi_i(a) > d_i for all i,
-  d the payoffs of the stationary Nash equilibrium of the private payoffs (``oracle/nash``).
+  d the payoffs of the stationary Nash equilibrium of the private payoffs pi alone (the private-payoff
+  profile ``payoff_equilibrium``; ``oracle/nash`` also counts the agents' own loyalty / reciprocity terms).
 - Shapley split: v(S) = max_{a_S} sum_{i in S} pi_i(a_S, a*_{-S}), the others at their Nash actions
-  a* (v({}) = 0); phi_i = sum_{S not containing i} |S|! (n - |S| - 1)! / n! (v(S + i) - v(S)).
+  a* (v({}) = 0); phi_i = sum_{S not containing i} |S|! (n - |S| - 1)! / n! (v(S + i) - v(S)); v(N) is
+  the material optimum (the private-payoff profile ``material_optimum``).
+
+Bargaining and the Shapley split divide private payoffs, so every reference point here is a
+private-payoff quantity; Stackelberg is played on the rewards at the game's mutuality.
 """
 from __future__ import annotations
 
@@ -23,11 +28,6 @@ from coopgym.oracles import policies, solvers
 
 STARTS = 512        # random profiles screened for the bargaining start (one batch)
 SWEEPS = 2          # Jacobi sweeps between two drift line searches (``_maximise``)
-
-
-def _seeds(game) -> tuple:
-    """The reset seeds of ``solvers.stationary``: one for deterministic games, four otherwise."""
-    return (0,) if solvers.deterministic(game) else (0, 1, 2, 3)
 
 
 def _restrict(f: solvers.Objective, free: np.ndarray, base: np.ndarray) -> solvers.Objective:
@@ -75,10 +75,10 @@ def _maximise(f: solvers.Objective, lo, hi, a0, rounds: int = 30, tol: float = 1
 
 
 def nash(game):
-    """Stationary Nash equilibrium of the private payoffs (the ``oracle/nash`` profile) and its episode
-    payoffs d (the disagreement point)."""
-    a = policies.stationary_profile(game, "payoff")[0].copy()
-    return a, solvers.episode_values(game, a[None], "payoff", _seeds(game))[0]
+    """Stationary Nash equilibrium of the private payoffs pi (a private-payoff quantity,
+    ``policies.PROFILES["payoff_equilibrium"]``) and its episode payoffs d (the disagreement point)."""
+    a = policies.stationary_profile(game, "payoff_equilibrium")[0].copy()
+    return a, solvers.episode_values(game, a[None], "payoff", solvers.seeds_for(game))[0]
 
 
 def stackelberg(game, leader: int = 0, grid: int = 33, points: int = 17, xtol: float = 1e-7) -> dict:
@@ -86,7 +86,7 @@ def stackelberg(game, leader: int = 0, grid: int = 33, points: int = 17, xtol: f
     stationary equilibrium (episode rewards at the game's mutuality) given a_L. Every candidate a_L of
     a round (a grid, then zooming rounds of ``points``) gets its followers' answer in one batched solve."""
     n, e = game.n, game.e.astype(float)
-    f = solvers.episode_objective(game, "reward", _seeds(game))
+    f = solvers.episode_objective(game, "reward", solvers.seeds_for(game))
     followers = np.arange(n) != leader
     warm: dict = {}
 
@@ -116,7 +116,7 @@ def stackelberg(game, leader: int = 0, grid: int = 33, points: int = 17, xtol: f
                                      points=points, xtol=xtol, include_current=False)
     a = respond(x[0])[0]
     rewards = f(a[None, None], np.full(1, -1))[0, 0]
-    payoffs = solvers.episode_values(game, a[None], "payoff", _seeds(game))[0]
+    payoffs = solvers.episode_values(game, a[None], "payoff", solvers.seeds_for(game))[0]
     return {"leader": leader, "actions": a, "leader_reward": float(rewards[leader]), "payoffs": payoffs}
 
 
@@ -127,7 +127,7 @@ def nash_bargaining(game) -> dict:
     every scale, towards the social optimum, and uniform profiles). The Nash point itself if no profile
     beats d (Nash is efficient)."""
     n, e = game.n, game.e.astype(float)
-    seeds = _seeds(game)
+    seeds = solvers.seeds_for(game)
     a_nash, d = nash(game)
     pay = solvers.episode_objective(game, "payoff", seeds)
     eps = 1e-9 * max(float(np.abs(d).max()), 1.0)
@@ -141,7 +141,7 @@ def nash_bargaining(game) -> dict:
     directions = np.concatenate([np.ones((1, n)), -np.ones((1, n)), np.eye(n), -np.eye(n),
                                  gen.normal(size=(64, n))])
     near = a_nash + (10.0 ** -np.arange(5.0))[:, None, None] * directions * e    # every scale around Nash
-    a_opt = policies.stationary_profile(game, "welfare")[0]                       # towards the social optimum
+    a_opt = policies.stationary_profile(game, "material_optimum")[0]              # towards the material optimum
     towards = a_nash + np.linspace(0.0, 1.5, 49)[1:, None] * (a_opt - a_nash)
     candidates = np.clip(np.concatenate([near.reshape(-1, n), towards, gen.uniform(0.0, 1.0, (STARTS, n)) * e]),
                          0.0, e)
@@ -158,10 +158,10 @@ def shapley_split(game) -> dict:
     the others at their Nash actions, v({}) = 0; v(N) is the social optimum's welfare, the coalitions of
     each smaller size are solved in one batch (``_maximise``)."""
     n, e = game.n, game.e.astype(float)
-    seeds = _seeds(game)
+    seeds = solvers.seeds_for(game)
     a_nash, _ = nash(game)
     pay = solvers.episode_objective(game, "payoff", seeds)
-    a_opt = policies.stationary_profile(game, "welfare")[0]     # the grand coalition: ``oracle/social_optimum``
+    a_opt = policies.stationary_profile(game, "material_optimum")[0]     # the grand coalition: max sum_j pi_j
     value = {(): 0.0, tuple(range(n)): float(solvers.episode_values(game, a_opt[None], "payoff", seeds)[0].sum())}
     for size in range(1, n):
         coalitions = list(itertools.combinations(range(n), size))

@@ -28,7 +28,7 @@ def exploitability(env_id: str, policy, seeds=(0,), grid: int = 33, game=None, *
     best constant action), returns (the profile's mean episode return per agent) and relative
     (nash_conv / mean |return|). ``options`` are ``make_game`` options; ``game`` a prebuilt game.
     """
-    from coopgym.baselines import make_policy
+    from coopgym.registry import make_policy
 
     game = make_game(env_id, **options) if game is None else game
     policy = make_policy(policy).bind(game)

@@ -4,12 +4,16 @@ Every oracle, the exploitability metric and the Stackelberg/bargaining tools
 ask one question: what does agent i get if it plays x while the others do
 something else? Here that question is always answered by ``game.step`` on a
 batch of candidate profiles, so every special rule of an environment (tiers,
-penalties, pairing, exclusion, shocks, terminations) counts. Two objectives:
+penalties, pairing, exclusion, shocks, terminations) counts. Two games:
 
 - ``stage_objective(game, state)``: one step from each of B states (the stage game).
 - ``episode_objective(game)``: whole episodes from reset under constant actions
   (the *stationary* game: each agent commits to one action for the episode), with
   optional co-players following a policy (used by ``exploitability``).
+
+and four values per agent (``VALUES``): the rewards the game pays at its mutuality m
+("reward", SPEC section 5: every term), their sum over agents ("welfare"), and the
+private-payoff quantities pi_i ("payoff") and sum_j pi_j ("material_welfare").
 
 ``best_responses`` finds every agent's best response at once: a grid over
 [0, e_i] (or a stencil around a warm start, widened until it brackets the
@@ -63,23 +67,42 @@ class Solution:
                 "symmetric": self.symmetric}
 
 
+#: the per-agent values an objective can read off a step
+VALUES = {
+    "reward": "each agent's reward at the game's mutuality m (SPEC section 5, every term)",
+    "welfare": "the sum over agents of the rewards at m, in every agent's column",
+    "payoff": "each agent's private payoff pi_i (a private-payoff quantity)",
+    "material_welfare": "the sum over agents of the private payoffs pi_j (a private-payoff quantity)",
+}
+
+
 def with_mutuality(game, m: float):
-    """A shallow copy of ``game`` that pays rewards with mutuality m (the rules are shared)."""
+    """A shallow copy of ``game`` (the rules are shared) that pays its rewards at mutuality m,
+    unscaled: an equilibrium or an optimum does not change when every reward is multiplied by
+    the same positive number, and the certificates' relative gains are then on the reward scale."""
     g = copy.copy(game)
-    g.m = float(m)
+    g.m, g.reward_scale, g.normalize_reward = float(m), 1.0, False
+    return g
+
+
+def held_trust(game):
+    """A shallow copy of ``game`` whose steps leave trust T and damage R as they are: the stage game
+    "at the current trust" (rewards weighted by the trust the agents hold now, not after the step)."""
+    g = copy.copy(game)
+    g.update_trust = lambda old, new, a: None
     return g
 
 
 def _table(res, objective: str) -> np.ndarray:
-    """Per-agent values of a step: rewards ("reward"), private payoffs ("payoff"), or their sum
-    over agents in every column ("welfare")."""
+    """Per-agent values of a step (``VALUES``)."""
     if objective == "reward":
         return res.rewards
     if objective == "payoff":
         return res.payoffs
-    if objective == "welfare":
-        return np.repeat(res.payoffs.sum(axis=1, keepdims=True), res.payoffs.shape[1], axis=1)
-    raise ValueError(f"objective must be 'reward', 'payoff' or 'welfare', got {objective!r}")
+    if objective in ("welfare", "material_welfare"):
+        table = res.rewards if objective == "welfare" else res.payoffs
+        return np.repeat(table.sum(axis=1, keepdims=True), table.shape[1], axis=1)
+    raise ValueError(f"objective must be one of {list(VALUES)}, got {objective!r}")
 
 
 def episode_values(game, profiles: np.ndarray, objective: str = "reward", seeds=(0,), policy=None,
@@ -195,61 +218,80 @@ def _symmetric(f: Objective, n: int) -> Objective:
 
 
 def solve(f: Objective, lo, hi, a0=None, kind: str = "nash", symmetric: bool = False, tol: float = 1e-7,
-          max_sweeps: int = 100, gain_tol: float = 1e-7) -> Solution:
+          max_sweeps: int = 100, gain_tol: float = 1e-7, width0=None) -> Solution:
     """Best-response iteration to an equilibrium (``kind="nash"``) or a welfare maximum (``"welfare"``,
     f returning the common welfare in every column). Bounds lo, hi (B, n); start a0 (default the
-    middle of the box). Converged when no action moves by more than tol (hi - lo) and no agent gains
-    more than gain_tol (relative) by a global deviation search."""
+    middle of the box); ``width0`` (B, n): the first best responses are searched within a0 +/- width0
+    (widened while the best point is on an edge), not on the global grid, for a start known to be close.
+    Converged when no action moves by more than tol (hi - lo) and no agent gains more than gain_tol
+    (relative) by a global deviation search."""
     lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     B, n = lo.shape
     a = 0.5 * (lo + hi) if a0 is None else np.clip(np.asarray(a0, dtype=float), lo, hi)
     span = np.maximum(hi - lo, 1e-300)
-    if symmetric and kind == "welfare":       # the symmetric optimum: one variable, one search
-        g = _symmetric(f, n)
-        x, _, _ = best_responses(g, a[:, :1], lo[:, :1], hi[:, :1], [0])
+    if symmetric and kind == "welfare":       # the best symmetric profile: one variable, one search
+        x, _, _ = best_responses(_symmetric(f, n), a[:, :1], lo[:, :1], hi[:, :1], [0])
         a = np.repeat(x, n, axis=1)
-        sweeps, settled = 1, True
-    else:
-        agents = np.array([0]) if symmetric else np.arange(n)
-        lam, prev = np.ones((B, n)), np.zeros((B, n))
-        center = width = None
-        sweeps = 0
-        for sweeps in range(1, max_sweeps + 1):
-            x, _, _ = best_responses(f, a, lo, hi, agents, center, width)
-            br = np.repeat(x, n, axis=1) if symmetric else x
-            step = br - a
-            if kind == "welfare":   # line search along the coordinate-wise improvements
-                t = np.array([0.0, 1.0 / n, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
-                trial = np.clip(a[:, None, :] + t[None, :, None] * step[:, None, :], lo[:, None], hi[:, None])
-                best = np.argmax(f(trial, np.full(len(t), -1))[..., 0], axis=1)
-                lam = np.repeat(t[best][:, None], n, axis=1)
-            else:
-                reversal = np.sign(step) * np.sign(prev) < 0
-                lam = np.where(reversal, np.maximum(0.5 * lam, 1.0 / (2 * n)), lam)
-            move = lam * step
-            a, prev = np.clip(a + move, lo, hi), step
-            moved = np.abs(move) / span
-            center = br
-            width = np.maximum(4.0 * np.abs(move).max(axis=1, keepdims=True), 64 * XTOL * span)
-            width = np.broadcast_to(width, (B, n))
-            settled = bool(moved.max() <= tol)
-            if settled:
-                break
+        done = certify(f, a, lo, hi, 1, True, gain_tol, True, kind)   # agent 0 speaks for all
+        if done.converged.all():
+            return done
+        symmetric = False   # the optimum of a symmetric game need not be symmetric: coordinate ascent
+    agents = np.array([0]) if symmetric else np.arange(n)
+    lam, prev = np.ones((B, n)), np.zeros((B, n))
+    center, width = (None, None) if width0 is None else (a, np.broadcast_to(width0, (B, n)))
+    sweeps, settled = 0, False
+    for sweeps in range(1, max_sweeps + 1):
+        searched_globally = center is None
+        x, best_v, now = best_responses(f, a, lo, hi, agents, center, width)
+        br = np.repeat(x, n, axis=1) if symmetric else x
+        step = br - a
+        if kind == "welfare":   # line search along the coordinate-wise improvements, or the best single one
+            t = np.array([0.0, 1.0 / n, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
+            trial = np.clip(a[:, None, :] + t[None, :, None] * step[:, None, :], lo[:, None], hi[:, None])
+            single = np.where(np.eye(n, dtype=bool)[None], br[:, None, :], a[:, None, :])   # a Gauss-Seidel move
+            best = np.argmax(f(np.concatenate([trial, single], axis=1), np.full(len(t) + n, -1))[..., 0], axis=1)
+            one = best >= len(t)
+            lam = np.where(one[:, None], np.arange(n) == (best - len(t))[:, None],
+                           t[np.minimum(best, len(t) - 1)][:, None]).astype(float)
+        else:
+            reversal = np.sign(step) * np.sign(prev) < 0
+            lam = np.where(reversal, np.maximum(0.5 * lam, 1.0 / (2 * n)), lam)
+        move = lam * step
+        a, prev = np.clip(a + move, lo, hi), step
+        moved = np.abs(move) / span
+        center = br
+        width = np.maximum(4.0 * np.abs(move).max(axis=1, keepdims=True), 64 * XTOL * span)
+        width = np.broadcast_to(width, (B, n))
+        settled = bool(moved.max() <= tol)
+        if kind == "welfare":   # and no coordinate gains (a gainful move may be tiny: a tie broken)
+            scale = np.maximum(np.abs(now).max(axis=1), 1.0)
+            gains_small = np.all((best_v - now).max(axis=1) <= gain_tol * scale)
+            settled &= bool(np.all(np.abs(step) <= tol * span) and gains_small)
+        if settled:
+            break
+    if settled and searched_globally and not np.any(move):   # that search was the certificate
+        return _solution(a, sweeps, settled, np.maximum(best_v - now, 0.0), now, gain_tol, symmetric)
     return certify(f, a, lo, hi, sweeps, settled, gain_tol, symmetric, kind)
 
 
 def certify(f: Objective, a, lo, hi, sweeps: int = 0, settled: bool = True, gain_tol: float = 1e-7,
             symmetric: bool = False, kind: str = "nash") -> Solution:
     """The profile's certificate: every agent's best deviation gain from a global search
-    (converged: ``settled`` and no relative gain above gain_tol)."""
+    (converged: ``settled`` and no relative gain above gain_tol). For an optimum the gains are
+    those of the common objective; a symmetric optimum is also searched along the diagonal."""
     agents = np.array([0]) if symmetric else np.arange(a.shape[1])
-    if kind == "welfare" and symmetric:
-        g = _symmetric(f, a.shape[1])
-        x, best, now = best_responses(g, a[:, :1], lo[:, :1], hi[:, :1], [0])
-    else:
-        x, best, now = best_responses(f, a, lo, hi, agents)
+    x, best, now = best_responses(f, a, lo, hi, agents)
     gains = np.maximum(best - now, 0.0)
-    if len(agents) < a.shape[1]:
+    if kind == "welfare" and symmetric:
+        _, best_sym, now_sym = best_responses(_symmetric(f, a.shape[1]), a[:, :1], lo[:, :1], hi[:, :1], [0])
+        gains = np.maximum(gains, best_sym - now_sym)
+    return _solution(a, sweeps, settled, gains, now, gain_tol, symmetric)
+
+
+def _solution(a, sweeps, settled, gains, now, gain_tol, symmetric) -> Solution:
+    """The Solution of profile a with the deviation gains (B, k) and values (B, k) of agents 0..k-1
+    (k = 1: a symmetric profile through agent 0)."""
+    if gains.shape[1] < a.shape[1]:
         gains, now = np.repeat(gains, a.shape[1], axis=1), np.repeat(now, a.shape[1], axis=1)
     rel = gains.max(axis=1) / np.maximum(np.abs(now).max(axis=1), 1.0)
     return Solution(a, sweeps, settled & (rel <= gain_tol), gains, now, symmetric)
@@ -285,29 +327,53 @@ def deterministic(game, seeds=(0, 1)) -> bool:
     return bool(np.allclose(a, b, rtol=1e-12, atol=1e-12))
 
 
-def stationary(game, objective: str = "reward", mutuality: float | None = 1.0, seeds=None,
-               symmetric: bool | None = None, tol: float = 1e-7, max_sweeps: int = 40) -> Solution:
-    """The equilibrium (or, for ``objective="welfare"``, the optimum) of the stationary game: every
-    agent commits to one action for the whole episode and earns its episode sum of
-    ``objective`` (rewards at ``mutuality``, private payoffs, or welfare). Stochastic games are
-    solved in expectation over 4 reset seeds (common random numbers)."""
-    g = game if mutuality is None or objective != "reward" else with_mutuality(game, mutuality)
+def seeds_for(game) -> tuple:
+    """The reset seeds the stationary game is solved on: one for deterministic games, four
+    otherwise (stochastic games are solved in expectation, with common random numbers)."""
+    return (0,) if deterministic(game) else (0, 1, 2, 3)
+
+
+def _kind(objective: str) -> str:
+    return "welfare" if objective in ("welfare", "material_welfare") else "nash"
+
+
+def _at(game, objective: str, mutuality: float | None):
+    """The game whose ``objective`` is meant: at ``mutuality`` (None: the game's own), unscaled."""
+    if objective in ("payoff", "material_welfare"):
+        return game
+    return with_mutuality(game, game.m if mutuality is None else mutuality)
+
+
+def stationary(game, objective: str = "reward", mutuality: float | None = None, seeds=None,
+               symmetric: bool | None = None, tol: float = 1e-7, max_sweeps: int = 40, a0=None,
+               starts=None) -> Solution:
+    """The equilibrium (or, for the sums "welfare" and "material_welfare", the optimum) of the
+    stationary game: every agent commits to one action for the whole episode and earns its episode
+    sum of ``objective`` (``VALUES``; rewards at ``mutuality``, default the game's own m). Seeds:
+    ``seeds_for``. ``a0`` (n,) a start; for an optimum, ``starts`` (K, n) are screened in one batch
+    and the search starts from the best of them and a0."""
+    g = _at(game, objective, mutuality)
     if seeds is None:
-        seeds = (0,) if deterministic(g) else (0, 1, 2, 3)
+        seeds = seeds_for(g)
     f = episode_objective(g, objective, seeds)
     lo, hi = np.zeros((1, game.n)), game.e[None].astype(float)
     if symmetric is None:
         symmetric = is_symmetric(f, game.e)
-    kind = "welfare" if objective == "welfare" else "nash"
-    return solve(f, lo, hi, kind=kind, symmetric=symmetric, tol=tol, max_sweeps=max_sweeps)
+    kind = _kind(objective)
+    if a0 is not None:
+        a0 = np.asarray(a0, dtype=float).reshape(1, game.n)
+    if kind == "welfare" and starts is not None:
+        S = np.asarray(starts, dtype=float).reshape(-1, game.n)
+        S = S if a0 is None else np.concatenate([a0, S])
+        a0 = S[np.argmax(f(S[None], np.full(len(S), -1))[0, :, 0])][None]
+    return solve(f, lo, hi, a0=a0, kind=kind, symmetric=symmetric, tol=tol, max_sweeps=max_sweeps)
 
 
-def stage(game, state, objective: str = "reward", mutuality: float | None = 1.0, a0=None,
-          tol: float = 1e-7, max_sweeps: int = 100) -> Solution:
-    """The stage-game equilibrium (optimum for "welfare") at each of the B states of ``state``."""
-    g = game if mutuality is None or objective != "reward" else with_mutuality(game, mutuality)
-    f = stage_objective(g, state, objective)
+def stage(game, state, objective: str = "reward", mutuality: float | None = None, a0=None,
+          tol: float = 1e-7, max_sweeps: int = 100, width0=None) -> Solution:
+    """The stage-game equilibrium (optimum for the sums) at each of the B states of ``state``;
+    rewards at ``mutuality`` (default the game's own m); a0, width0 as in ``solve``."""
+    f = stage_objective(_at(game, objective, mutuality), state, objective)
     lo = np.zeros((state.batch, game.n))
     hi = np.where(state.active, game.e, 0.0)
-    kind = "welfare" if objective == "welfare" else "nash"
-    return solve(f, lo, hi, a0=a0, kind=kind, tol=tol, max_sweeps=max_sweeps)
+    return solve(f, lo, hi, a0=a0, kind=_kind(objective), tol=tol, max_sweeps=max_sweeps, width0=width0)

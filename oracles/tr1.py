@@ -11,6 +11,12 @@ on a convex decreasing function converges monotonically after its first step, so
 response takes a few Newton steps; best responses are iterated (Jacobi) to a fixed point.
 W = 0 gives the Nash equilibrium of the private payoffs; W_ij = 1 for all i != j gives the
 social optimum (the gradient of sum_j pi_j). Every array carries a leading batch axis.
+
+The reward layer at any mutuality m is linear in the payoffs, r = M pi (``reward_matrix``), so
+its equilibrium and its optimum are TR-1 problems too (``effective_weights``): agent i's
+reward sum_j M_ij pi_j has the best responses of pi_i + sum_{j != i} (M_ij / M_ii) pi_j, and the
+welfare sum_j c_j pi_j (c = 1^T M) has the coordinate maxima of the TR-1 problem with
+W_ij = c_j / c_i (its a_i-gradient divided by c_i > 0).
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coopgym.mechanisms import value as tv
+from coopgym.rewards import rewards
 
 TINY = 1e-12
 
@@ -36,6 +43,35 @@ def _param(x, ndim: int):
     """A number, or a (B,) array reshaped to broadcast against arrays of ``ndim`` dimensions."""
     x = np.asarray(x, dtype=float)
     return x.reshape((-1,) + (1,) * (ndim - 1)) if x.ndim else x
+
+
+def reward_matrix(W, m: float, own: bool = False, active=None) -> np.ndarray:
+    """M (..., n, n) with r = M pi: the reward layer at mutuality m (``coopgym.rewards``, own terms 0)
+    for weights W (..., n, n); ``own=True``: the matrix N with r = N own (payoffs 0). Read off the
+    reward layer itself (column j is the rewards when pi = e_j; r is linear in pi and own), so the
+    two cannot disagree. ``active`` (..., n): the agents in the game."""
+    W = np.asarray(W, dtype=float)
+    n = W.shape[-1]
+    basis = np.broadcast_to(np.eye(n), W.shape[:-2] + (n, n))     # row j: pi = e_j
+    mask = None if active is None else np.asarray(active, dtype=bool)[..., None, :]
+    R = (rewards(np.zeros_like(basis), None, basis, m, mask) if own
+         else rewards(basis, W[..., None, :, :], None, m, mask))
+    return np.swapaxes(R, -1, -2)                                   # M[..., i, j] = r_i(pi = e_j)
+
+
+def effective_weights(M, kind: str = "nash") -> np.ndarray:
+    """TR-1 weights (zero diagonal) with the same best responses ("nash": W_ij = M_ij / M_ii) or the
+    same coordinate maxima of the summed rewards ("welfare": W_ij = c_j / c_i, c = 1^T M) as r = M pi."""
+    M = np.asarray(M, dtype=float)
+    n = M.shape[-1]
+    if kind == "nash":
+        W = M / np.diagonal(M, axis1=-2, axis2=-1)[..., :, None]
+    elif kind == "welfare":
+        c = M.sum(axis=-2)
+        W = c[..., None, :] / c[..., :, None]
+    else:
+        raise ValueError(f"kind must be 'nash' or 'welfare', got {kind!r}")
+    return np.where(np.eye(n, dtype=bool), 0.0, W)
 
 
 def marginal_value(a, value_spec, theta, beta):

@@ -19,6 +19,18 @@ def env_id(request):
     return request.param
 
 
+def rollout(game, P, table="payoffs"):
+    """Episode sums (K, n) of ``table`` ("payoffs" or "rewards") when row k plays P[k] every step."""
+    P = np.asarray(P, dtype=float)
+    state = game.reset(np.zeros(len(P), dtype=np.uint64))
+    total, running = np.zeros(P.shape), np.ones(len(P), dtype=bool)
+    while running.any():
+        state, res = game.step(state, P)
+        total += np.where(running[:, None], getattr(res, table), 0.0)
+        running &= ~(res.terminated | res.truncated)
+    return total
+
+
 def random_actions(game, rng, batch=1):
     """Actions uniform in [0, e_i], with exact corners (0 and e) mixed in."""
     a = rng.uniform(0, 1, size=(batch, game.n)) * game.e

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from coopgym.baselines import make_policy, policy_names
-from coopgym.baselines.probes import COOPERATE, static_probe_names, temporal_probe_names
+from coopgym.registry import make_policy, policy_names
+from coopgym.runner.probes import COOPERATE, static_probe_names, temporal_probe_names
 from coopgym.envs import make_game
 from coopgym.runner.audit import audit_plan, classify, defection_probes
 from coopgym.runner.records import RunConfig, RunRecord

@@ -8,20 +8,10 @@ from coopgym.envs import make_game
 from coopgym.oracles import cooperative as co
 from coopgym.oracles import solvers
 
+from conftest import rollout
+
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 RTOL = 1e-7
-
-
-def rollout(game, P, table="payoffs"):
-    """Episode sums (K, n) of ``table`` ("payoffs" or "rewards") when row k plays P[k] every step."""
-    P = np.asarray(P, dtype=float)
-    state = game.reset(np.zeros(len(P), dtype=np.uint64))
-    total, running = np.zeros(P.shape), np.ones(len(P), dtype=bool)
-    while running.any():
-        state, res = game.step(state, P)
-        total += np.where(running[:, None], getattr(res, table), 0.0)
-        running &= ~(res.terminated | res.truncated)
-    return total
 
 
 def best_reply(game, P, i, table="payoffs", grid=201, steps=60):

@@ -62,7 +62,7 @@ def test_apache_historical_changes_agents_and_omega_at_phase_boundaries():
     counts, omegas = [], []
     for _ in range(game.horizon):
         counts.append(int(state.active[0].sum()))
-        omegas.append(float(game.team_parameters(state)[0][0]))
+        omegas.append(float(game.constants(state).omega[0]))
         state, _ = game.step(state, np.full((1, game.n), 20.0))
     assert counts[0] == 8 and counts[6] == 15 and counts[18] == 40 and counts[43] == 35
     assert omegas[0] == 20 and omegas[6] == 25 and omegas[18] == 30 and omegas[59] == 28

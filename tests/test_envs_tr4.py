@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from coopgym.envs import make_game
+from coopgym.mechanisms import reciprocity as rc
 
 
 def test_reciprocity_utility_by_hand():
@@ -27,7 +28,7 @@ def test_memory_is_the_mean_of_the_last_k_actions():
     state = game.reset(np.zeros(1, dtype=np.uint64))
     for a0 in (10.0, 20.0, 30.0, 40.0, 50.0):
         state, _ = game.step(state, np.array([[a0, 8.0]]))
-    np.testing.assert_allclose(game.memory_mean(state)[0], [40.0, 8.0])
+    np.testing.assert_allclose(rc.memory_mean(state.extra["memory"], state.t)[0], [40.0, 8.0])
 
 
 def test_reciprocity_enters_additively_and_vanishes_without_it():

@@ -89,7 +89,7 @@ def _pair(T01, R01):
 
 def test_trust_update_positive_signal():
     T, R = _pair(0.5, 0.0)
-    s = tr.trust_signal(np.array([[0.0, 50.0]]), np.array([30.0, 30.0]), np.array([10.0, 10.0]), 1.0)
+    s = tr.trust_signal(np.array([[0.0, 50.0]]), np.array([30.0, 30.0]), tr.signal_gain(1.0, np.array([10.0, 10.0])))
     assert s[0, 1] == pytest.approx(math.tanh(2.0))
     T2, R2 = tr.trust_update(T, R, s, np.full((2, 2), 0.5), P)
     assert T2[0, 0, 1] == pytest.approx(0.5 + 0.1 * math.tanh(2.0) * 0.5)

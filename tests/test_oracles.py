@@ -7,10 +7,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import coopgym  # noqa: F401  (registers the gymnasium ids)
-from coopgym.baselines import make_policy, policy_names
+from coopgym.registry import make_policy, policy_names
 from coopgym.envs import env_ids, make_game
 from coopgym.mechanisms import collective as tc
-from coopgym.oracles import matrix, solvers, tr1
+from coopgym.oracles import matrix, policies, solvers, tr1
 
 SEVEN = ("oracle/equilibrium", "oracle/trust_aware", "oracle/nash", "oracle/social_optimum", "oracle/loyalty",
          "oracle/reciprocity", "oracle/bounded_reciprocity")
@@ -83,32 +83,42 @@ def test_oracle_agrees_with_nashpy_support_enumeration_on_a_small_grid():
 
 
 @pytest.mark.parametrize("options", [dict(trust=False), dict()])
-def test_social_optimum_welfare_is_at_least_every_equilibrium(options):
+def test_material_optimum_is_at_least_every_stationary_oracle_in_private_payoffs(options):
+    """The private-payoff quantity (sum_j pi_j, what ``cooperative`` divides) has its own maximum."""
     game = make_game("SLCD-v0", **options)
-    profiles = np.stack([make_policy(name).bind(game).profile(game)
-                         for name in ("oracle/social_optimum", "oracle/equilibrium", "oracle/nash")])
+    best = policies.stationary_profile(game, "material_optimum")[0]
+    profiles = np.stack([best] + [make_policy(name).bind(game).profile(game)
+                                  for name in ("oracle/social_optimum", "oracle/equilibrium", "oracle/nash")])
     welfare = solvers.episode_values(game, profiles, "payoff").sum(axis=1)
-    assert welfare[0] >= welfare[1] - 1e-9 and welfare[0] >= welfare[2] - 1e-9
+    assert np.all(welfare[0] >= welfare[1:] - 1e-9)
 
 
 @pytest.mark.parametrize("env_id", ["TeamProduction-v0", "LoyaltyTeam-v0", "PublicGoods-v0"])
-def test_tr3_nash_oracle_reproduces_the_closed_form(env_id):
+def test_tr3_private_payoff_equilibrium_reproduces_the_free_riding_closed_form(env_id):
     # (CoalitionFormation-v0 is left out on purpose: at a* a member's loyalty decays until it is
-    # excluded, so a* is not an equilibrium of the episode there.)
+    # excluded, so a* is not an equilibrium of the episode there.) pi alone: no loyalty term counted.
     game = make_game(env_id)
-    a = make_policy("oracle/nash").bind(game).profile(game)
-    a_star = tc.free_riding_effort(game.omega, game.team_beta, game.c, game.n, game.e.min())
+    a = policies.stationary_profile(game, "payoff_equilibrium")[0]
+    a_star = tc.free_riding_effort(game.params.omega, game.params.beta, game.params.c, game.n, game.e.min())
     np.testing.assert_allclose(a, a_star, rtol=1e-6, atol=1e-9)
 
 
+def test_nash_oracle_without_loyalty_terms_is_the_free_riding_effort():
+    game = make_game("TeamProduction-v0")              # phi_B = phi_C = 0: the private reward is pi
+    a = make_policy("oracle/nash").bind(game).profile(game)
+    np.testing.assert_allclose(a, tc.free_riding_effort(game.params.omega, game.params.beta, game.params.c, game.n, game.e.min()),
+                               rtol=1e-6)
+
+
 def test_loyalty_oracle_effort_rises_with_theta():
-    game = make_game("LoyaltyTeam-v0", params={"endowment": 1e4})  # lift the effort cap of 50
+    # lift the effort cap of 50; private reward: at theta = 0 no term but pi is left
+    game = make_game("LoyaltyTeam-v0", params={"endowment": 1e4}, reward="private")
     oracle = make_policy("oracle/loyalty").bind(game)
     state = game.reset(np.zeros(5, dtype=np.uint64))
     state.extra["loyalty"] = np.linspace(0.0, 1.0, 5)[:, None].repeat(game.n, axis=1)
     efforts = oracle.act(game, state, slice(None))[:, 0]
     assert np.all(np.diff(efforts) > 0)
-    theta0 = tc.free_riding_effort(game.omega, game.team_beta, game.c, game.n, game.e.min())
+    theta0 = tc.free_riding_effort(game.params.omega, game.params.beta, game.params.c, game.n, game.e.min())
     np.testing.assert_allclose(efforts[0], theta0, rtol=1e-9)    # theta = 0 is the free-riding a*
 
 
@@ -151,17 +161,36 @@ def test_generic_solver_matches_the_closed_form_on_the_stage_game():
     game = make_game("PartnerHoldUp-v0", trust=False)
     state = game.reset(np.zeros(1, dtype=np.uint64))
     sol = solvers.stage(game, state, "reward", 1.0)
-    fc = tr1.equilibrium(game.e[None], game.D[None], game.alpha[None], np.array([game.gamma]))
+    fc = tr1.equilibrium(game.e[None], game.D[None], game.alpha[None], np.array([game.params.gamma]))
     np.testing.assert_allclose(sol.actions, fc.actions, rtol=1e-5)
     assert sol.converged.all() and sol.relative_gain.max() < 1e-9
 
 
 def test_solved_profiles_are_shared_across_batch_sizes_and_observations():
-    """The cache key is the game's rules: stepping other batch sizes or observing differently does not change it."""
+    """The cache key is (params, mutuality, horizon, n), the mutuality being the profile's own
+    (``profile_mutuality``): stepping other batch sizes or observing differently does not change
+    the rules; a parameter, the phase, the horizon do, and the reward mode changes the mutuality."""
     from coopgym.oracles.policies import rules_key
 
     game = make_game("SLCD-v0")
     key = rules_key(game)
     game.step(game.reset(np.zeros(7, dtype=np.uint64)), np.full((7, 2), 40.0))
-    assert rules_key(game) == key == rules_key(make_game("SLCD-v0", observation="minimal", reward="private"))
-    assert rules_key(make_game("SLCD-v0", params={"gamma": 0.5})) != key
+    assert rules_key(game) == key == rules_key(make_game("SLCD-v0", observation="minimal", reward_scale=2.0))
+    assert rules_key(make_game("SLCD-v0", reward="private")) == key
+    assert [policies.profile_mutuality(make_game("SLCD-v0", mutuality=m), "equilibrium") for m in (0, 1.5)] == [0, 1.5]
+    for other in (dict(params={"gamma": 0.5}), dict(horizon=50),
+                  dict(trust=False), dict(signal_scale=1.0)):
+        assert rules_key(make_game("SLCD-v0", **other)) != key, other
+    assert rules_key(make_game("TrustDilemma-v0", n_agents=3)) != rules_key(make_game("TrustDilemma-v0"))
+    assert rules_key(make_game("ApacheProject-v0", phase="historical")) != rules_key(make_game("ApacheProject-v0"))
+
+
+def test_the_solver_is_chosen_from_the_stages():
+    """Closed form exactly where every stage is plain TR-1 (TR-4 memory allowed): no termination, shock,
+    special payoff, pairing, hidden parameter or team rule."""
+    from coopgym.oracles.policies import closed_form
+
+    plain = ["SLCD-v0", "RenaultNissan-v0", "ReciprocalDilemma-v0", "GiftExchange-v0", "IndirectReciprocity-v0",
+             "GraduatedSanction-v0"]
+    assert [e for e in env_ids() if closed_form(make_game(e))] == plain
+    assert [e for e in env_ids() if closed_form(make_game(e, trust=False))] == plain

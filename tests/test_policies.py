@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from coopgym import rng
-from coopgym.baselines import REGISTRY, make_policy, policy_names
+from coopgym.registry import REGISTRY, make_policy, policy_names
 from coopgym.cli import main
 from coopgym.envs import make_game
 
@@ -55,9 +55,35 @@ def test_coopgym_policies_lists_the_registry(capsys):
     assert main(["policies", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == list(REGISTRY)
-    assert set(rows[0]) == {"name", "kind", "family", "trains", "reference"}
+    assert set(rows[0]) == {"name", "kind", "family", "trains", "reference", "objective"}
     assert main(["policies", "--kind", "learner", "--family", "independent", "--json"]) == 0
     assert {r["name"] for r in json.loads(capsys.readouterr().out)} == set(LEARNERS[:7])
     assert main(["policies"]) == 0
     assert "in the reference set" in capsys.readouterr().out
     assert main(["policies", "--kind", "wizard"]) == 2
+
+
+def test_listing_the_policies_imports_no_learner_and_no_oracle():
+    """Names, kinds and references come from the registry's listing; `coopgym policies` runs without torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, coopgym.registry as r; from coopgym.cli import main; names = r.policy_names(); "
+            "main(['policies', '--json']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'stable_baselines3') "
+            "or m.startswith(('coopgym.oracles', 'coopgym.baselines'))), len(names), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip() == f"[] {len(REGISTRY)}"
+
+
+def test_lazy_entries_name_their_own_class():
+    """Each oracle and learner listed by "module:attribute" resolves to a policy class that says the same
+    kind, family and reference as the listing."""
+    for entry in REGISTRY.values():
+        if isinstance(entry.target, str):
+            cls = entry.factory
+            assert isinstance(cls, type), entry.name
+            assert (cls.kind, cls.family, cls.reference, cls.trains) == (
+                entry.kind, entry.family, entry.reference, entry.trains), entry.name
+    assert {e.kind for e in REGISTRY.values() if isinstance(e.target, str)} == {"learner", "oracle"}

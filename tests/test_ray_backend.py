@@ -40,8 +40,8 @@ def test_ray_matches_local_backend(tmp_path, local_ray):
     assert a.keys() == b.keys() == {c.config_hash for c in configs}
     for h, ra in a.items():
         rb = b[h]
-        assert (ra.seed, ra.status, ra.mean_return, ra.std_return, ra.learning_curve, ra.final_trust) == \
-               (rb.seed, rb.status, rb.mean_return, rb.std_return, rb.learning_curve, rb.final_trust)
+        assert (ra.seed, ra.status, ra.mean_return, ra.std_return, ra.learning_curve, ra.metrics) == \
+               (rb.seed, rb.status, rb.mean_return, rb.std_return, rb.learning_curve, rb.metrics)
         assert (ra.error or "").splitlines()[:1] == (rb.error or "").splitlines()[:1]
     again = run_sweep(configs, tmp_path / "ray.db", backend="ray", run_fn=SYNTH, progress=False,
                       retry_failed=False)

@@ -111,7 +111,7 @@ def _reference_run(a0, b, D, T0, rho0, eta, kappa, k, lam, omega, steps, forced,
                 if i != j and D[i, j] > 0:
                     push[i] += lam * T[i, j] * (1 + omega * D[i, j]) * rho0 * D[i, j] ** eta * math.tanh(kappa * s[j])
         nxt = np.clip(a + 0.12 * push - 0.05 * (a - b), 0.0, 1.0)
-        T, R = tr.trust_update(T, R, tr.trust_signal(a, b, 0.1, p.kappa), D, p)
+        T, R = tr.trust_update(T, R, tr.trust_signal(a, b, tr.signal_gain(p.kappa, 0.1)), D, p)
         past.append(a.copy())
         a = nxt
     return np.array(out)

@@ -85,7 +85,7 @@ def test_env_cooperative_rewards_equal_and_d0_integrated_equals_private(env_id):
     for _ in range(10):
         state, res = coop.step(state, random_actions(coop, rng, 16))
         np.testing.assert_allclose(res.rewards, res.rewards[:, :1].repeat(coop.n, axis=1), rtol=1e-10)
-    if "D" in get_spec(env_id).params or "D" in type(coop).PARAMS:
+    if "D" in get_spec(env_id).family.defaults:
         games = [make_game(env_id, reward=mode, params={"D": 0.0}) for mode in ("private", "integrated")]
         states = [g.reset(np.arange(16, dtype=np.uint64)) for g in games]
         for _ in range(10):

@@ -76,3 +76,56 @@ def test_normalised_gap_and_ranks():
     assert stats.gap_percent(-90.0, -100.0) == 10.0  # |R_oracle| in the denominator
     assert stats.gap_percent(1.0, 0.0) is None
     assert stats.ranks([3.0, None, 5.0, 5.0, 1.0]) == [3, None, 1, 1, 4]
+
+
+def test_scale_problem_names_the_reason():
+    assert stats.scale_problem(10.0, 20.0) is None
+    assert "does not beat" in stats.scale_problem(10.0, 10.0)
+    assert "does not beat" in stats.scale_problem(10.0, 9.0)
+    assert "less than 1%" in stats.scale_problem(100.0, 100.5)     # .5 < .01 x 100.5
+    assert "less than 1%" in stats.scale_problem(-100.0, -99.5)    # the larger magnitude counts: .5 < 1
+    assert stats.scale_problem(-5.0, 0.0) is None
+    assert "less than" in stats.scale_problem(0.0, 1e-12)          # round-off, not a scale
+    assert "not finite" in stats.scale_problem(0.0, float("inf"))
+
+
+def test_mean_intervals_match_the_single_column_interval():
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(6, 3))
+    m[2, 1] = np.nan
+    out = stats.mean_intervals(m, reps=500, seed=7)
+    for j in (0, 2):
+        assert out[j] == pytest.approx(stats.interval(m[:, j], "mean", reps=500, seed=7))
+    assert out[1] is None                                         # a column with an undefined value
+    assert stats.mean_intervals([[4.0]]) == [(4.0, 4.0, 4.0)]      # one seed: no spread
+
+
+def test_performance_profile_hand_computed():
+    # one task, runs [0, 1]: tau = .5 -> 1/2 of the runs above it. A resample of two runs has 0, 1 or 2
+    # runs above .5 (prob 1/4, 1/2, 1/4): the 95 % interval spans [0, 1].
+    point, lo, hi = stats.performance_profile([[0.0, 1.0]], [0.5], reps=20000)
+    assert (point[0], lo[0], hi[0]) == (0.5, 0.0, 1.0)
+    # two tasks [0, 1] and [1, 1] (the second always above .5): the mean over tasks, (1/2 + 1) / 2
+    point, lo, hi = stats.performance_profile([[0.0, 1.0], [1.0, 1.0]], [-1.0, 0.5, 1.0], reps=20000)
+    assert point.tolist() == [1.0, 0.75, 0.0]                     # "> tau": nothing is above 1
+    assert (lo[1], hi[1]) == (0.5, 1.0) and (lo[0], hi[0]) == (1.0, 1.0)
+
+
+def test_probability_of_improvement_hand_computed():
+    assert stats.probability_of_improvement([[1.0, 3.0]], [[2.0]])[0] == 0.5      # S(1,2)=0, S(3,2)=1
+    assert stats.probability_of_improvement([[2.0]], [[2.0]]) == (0.5, 0.5, 0.5)  # a tie counts one half
+    # two tasks: task 1 X always above (1), task 2 X always below (0): mean 1/2
+    assert stats.probability_of_improvement([[5.0, 6.0], [0.0]], [[1.0], [3.0, 4.0]])[0] == 0.5
+    with pytest.raises(ValueError, match="same tasks"):
+        stats.probability_of_improvement([[1.0], [2.0]], [[1.0]])
+
+
+def test_probability_of_improvement_interval_matches_the_exact_bootstrap():
+    """x = [0, 2, 4], y = [1, 3]: enumerate all 3^3 x 2^2 = 108 equally likely resamples."""
+    x, y = [0.0, 2.0, 4.0], [1.0, 3.0]
+    exact = [np.mean([[float(a > b) for b in ys] for a in xs])
+             for xs in itertools.product(x, repeat=3) for ys in itertools.product(y, repeat=2)]
+    point, lo, hi = stats.probability_of_improvement([x], [y], reps=100_000, seed=2)
+    assert point == pytest.approx(0.5)                            # (0 + 1/2 + 1) / 3
+    lo_e, hi_e = np.percentile(exact, [2.5, 97.5])
+    assert lo == pytest.approx(lo_e, abs=0.02) and hi == pytest.approx(hi_e, abs=0.02)

@@ -51,6 +51,17 @@ def test_bad_plans_name_the_problem(kw, message):
         grid(**kw)
 
 
+def test_eval_points_go_to_learners_within_their_budgets():
+    cfgs = grid(steps="100,1000", eval_at="0,100,500,1000")
+    points = {(c.policy, c.steps): c.eval_at for c in cfgs}
+    assert points[("ippo", 100)] == (0, 100) and points[("ippo", 1000)] == (0, 100, 500, 1000)
+    assert points[("constant/10", 0)] == ()                                 # static policies: none
+    with pytest.raises(plan.PlanError, match="eval_at: 5000 is beyond every training budget"):
+        grid(eval_at="0,5000")
+    with pytest.raises(plan.PlanError, match=r"eval_at: '0-100' is not an integer \(use e.g. 0,5000,20000"):
+        grid(eval_at="0-100")                                                # no ranges: 101 points by mistake
+
+
 def test_choices_collapse_numbered_families():
     text = plan.describe_choices([f"constant/{i}" for i in range(101)] + ["ippo"])
     assert text == "ippo, constant/{0..100}"
@@ -74,6 +85,16 @@ def test_toml_plan_with_grids(tmp_path):
 
 
 # -- sweeps -------------------------------------------------------------------------
+def test_time_limit_stops_starting_runs_and_the_next_call_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("COOPGYM_SYNTHETIC_SECONDS", "0.05")
+    ledger, cfgs = tmp_path / "l.db", grid()                                 # 16 runs of 50 ms
+    first = run_sweep(cfgs, ledger, workers=1, run_fn=SYNTH, progress=False, time_limit=0.2)
+    assert 1 <= first.ok < 16 and first.left == 16 - first.ok and "left for the next call" in first.line()
+    second = run_sweep(cfgs, ledger, workers=1, run_fn=SYNTH, progress=False)
+    assert second.skipped == first.ok and second.ok == 16 - first.ok and second.left == 0
+    assert len(read_records(ledger)) == 16
+
+
 def test_sweep_records_skips_and_records_failures(tmp_path):
     ledger = tmp_path / "l.db"
     cfgs = grid(policies="ippo,ippo_fail,constant/10")

@@ -117,9 +117,54 @@ def test_cli_targets_json_and_table(capsys, monkeypatch):
     assert strict == (1 if failed else 0)
 
 
-def test_cli_cases_hook_without_the_module(capsys, monkeypatch):
-    real = validate.importlib.util.find_spec
-    monkeypatch.setattr(validate.importlib.util, "find_spec",
-                        lambda name, *a: None if name == validate.CASES else real(name, *a))
-    assert cli.main(["validate", "cases"]) == 2
-    assert "not available" in capsys.readouterr().out
+def test_cli_targets_reference_protocol_and_sensitivity(capsys):
+    assert cli.main(["validate", "targets", "--protocol", "reference", "--quick", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["mode"] for s in data["suites"]] == ["reference quick", "reference quick"]
+    assert data["suites"][1]["n_configurations"] == 3 ** 6
+    assert cli.main(["validate", "targets", "--quick", "--sensitivity", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["sensitivity"]
+    assert [r["eps"] for r in rows] == [0.001, 0.005, 0.01, 0.02]
+
+
+def test_bad_options_are_named(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["validate", "targets", "--protocol", "paper"])
+    assert "invalid choice: 'paper'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def raw4():
+    return tg.tr4_raw(quick=True, seed=1, samples=400)[0]
+
+
+def test_sensitivity_row_at_the_default_eps_is_the_suite(tr4, raw4):
+    rows = {r["eps"]: r for r in tg.tr4_sensitivity(raw4)}
+    assert {k: v for k, v in rows[tg.EPS].items() if k in TR4_NAMES} == _rates(tr4)
+    for name in ("cooperation_emergence", "defection_punishment"):     # ">= eps" criteria fall as eps grows
+        seq = [rows[e][name] for e in tg.SENSITIVITY_EPS]
+        assert seq == sorted(seq, reverse=True)
+
+
+def test_forgiveness_criteria_by_hand():
+    raw = {"rise": np.zeros(4), "drop": np.zeros(4), "bounded": np.ones(4, dtype=bool),
+           "lapse_drop": np.array([0.05, 0.05, 0.004, 0.2]), "lapse_end": np.array([0.004, 0.006, 0.0, 0.015]),
+           **{f"peak:{k}": np.zeros(4) for k in ("emerge", "half_cooperate", "punish", "half_defect", "more_cooperate",
+                                                  "less_cooperate", "more_defect", "less_defect")}}
+    ok = tg.tr4_criteria(raw, eps=0.01)
+    # visible drop (>= .01) and back within .01: rows 0 (.004) and 1 (.006); row 2's drop is invisible, row 3 is .015 off
+    assert ok["forgiveness"].tolist() == [True, True, False, False]
+    # relative: back within 10 % of the drop: .004 < .005 yes, .006 no, invisible no, .015 < .02 yes
+    assert ok["forgiveness_relative"].tolist() == [True, False, False, True]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["validate", "cases", "--protocol", "reference"], "--protocol applies to `coopgym validate targets`"),
+    (["validate", "targets", "--rubric", "both"], "--rubric applies to `coopgym validate cases`"),
+    (["validate", "all", "--protocol", "spec"], "all runs both protocols"),
+    (["validate", "targets", "--update-docs", "x.md"], "--update-docs applies to `coopgym validate all`"),
+    (["validate", "targets", "--protocol", "reference", "--sensitivity"], "--sensitivity applies to the spec protocol"),
+])
+def test_options_of_another_subcommand_are_refused(capsys, argv, message):
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err

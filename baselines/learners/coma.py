@@ -13,40 +13,36 @@ keeps the paper's credit assignment (what did my action change, the others held 
 while measuring it in agent i's own reward. On-policy: each iteration collects ``rollout``
 steps of ``num_envs`` games, fits the critics (targets from the critics before the fit),
 then takes policy-gradient steps with the refitted critics. Feed-forward actors: the
-observation holds the last joint action, trust and t / horizon.
+observation holds the last joint action, trust and t / horizon. Untrained, the greedy
+action is the middle bin (``nets.middle_preference``).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.common import (
-    AgentMLP, OnPolicyLearner, PolicyNet, bin_fractions, lambda_returns, masked_mean,
-    normalise_per_agent, tensor)
+from coopgym.baselines.learners.base import Learner
+from coopgym.baselines.learners.nets import (
+    AgentMLP, AgentNets, adam, bin_fractions, descend, lambda_returns, masked_mean, middle_preference,
+    minibatches, normalise_per_agent, per_agent, sample_categorical)
 
 
-def sample_categorical(logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Gumbel-max sampling from the learner's seeded generator (torch.distributions takes none)."""
-    u = torch.rand(logits.shape, generator=gen).clamp_(1e-10, 1.0)
-    return (logits - torch.log(-torch.log(u))).argmax(-1)
-
-
-class COMA(OnPolicyLearner):
+class COMA(Learner):
     name = "coma"
+    family = "centralised"
     reference = "Foerster et al. 2018, Counterfactual Multi-Agent Policy Gradients"
-    DEFAULTS = {"num_envs": 256, "rollout": 16, "bins": 11, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8,
+    DEFAULTS = {"rollout": 16, "bins": 11, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8,
                 "critic_epochs": 2, "minibatches": 4, "entropy_coef": 0.01, "max_grad_norm": 1.0}
 
+    # -- networks: a categorical actor per agent, a critic per agent of its own bins given the others' actions
     def build(self) -> None:
         n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
-        self.fractions = bin_fractions(int(self.hp["bins"]))
-        self.actor = PolicyNet(n, d, h, len(self.fractions), self.share_parameters, "tanh")
-        self.critic = AgentMLP(n, d + n, ds, [h, h], len(self.fractions), "relu")
-        self.make_optimisers()
-
-    def policy_fractions(self, obs):
-        return self.fractions[self.actor(obs.transpose(0, 1)).argmax(-1)].T
+        self.fractions = bin_fractions(self.hp["bins"])
+        self.actor = AgentNets(n, d, h, len(self.fractions), self.share_parameters, out_gain=0.01,
+                               out_bias=middle_preference(self.fractions))
+        self.critic = AgentMLP(n, d + n, ds, [h, h], len(self.fractions))
+        self.actor_opt = adam((self.actor, self.hp["lr"]))
+        self.critic_opt = adam((self.critic, self.hp["critic_lr"]))
 
     def q_all(self, obs, actions, state) -> torch.Tensor:
         """Q_i(s, o_i, a_-i, b) for every own bin b: obs (n, B, d), played fractions (n, B) -> (n, B, bins)."""
@@ -54,66 +50,47 @@ class COMA(OnPolicyLearner):
         others = actions.T[None] * (1.0 - torch.eye(n))[:, None, :]           # (n, B, n), own slot zeroed
         return self.critic(torch.cat([obs, others], -1), state)
 
-    def sample(self, obs) -> tuple[torch.Tensor, torch.Tensor]:
-        """Bins (n, B) sampled from the policies and their played fractions."""
+    # -- acting
+    def policy(self, obs):
+        return self.fractions[self.actor(obs).argmax(-1)]
+
+    def explore(self, obs, state):
         idx = sample_categorical(self.actor(obs), self.gen)
-        return idx, self.fractions[idx]
+        return self.fractions[idx], {"idx": idx}
 
-    def collect(self, env) -> dict[str, torch.Tensor]:
-        buf = {k: [] for k in ("obs", "state", "idx", "frac", "active", "rewards", "done")}
-        with torch.no_grad():
-            for _ in range(self.hp["rollout"]):
-                obs = tensor(env.obs).transpose(0, 1)
-                idx, _ = self.sample(obs)
-                tr = env.step(self.fractions[idx].T.numpy())
-                buf["obs"].append(obs)
-                buf["state"].append(tensor(tr["state"]))
-                buf["idx"].append(idx)
-                buf["frac"].append(tensor(tr["actions"]).T)                    # played (0 for absent agents)
-                buf["active"].append(tensor(tr["active"]).T)
-                buf["rewards"].append(tensor(self.scaler(tr["rewards"], tr["done"])).T)
-                buf["done"].append(tensor(tr["done"]))
-            b = {k: torch.stack(v) for k, v in buf.items()}
-            # bootstrap: the critics' value of the current step under actions sampled now
-            obs, state = tensor(env.obs).transpose(0, 1), tensor(env.state)
-            idx, frac = self.sample(obs)
-            frac = frac * tensor(env.active).T
-            b["q_last"] = self.q_all(obs, frac, state).gather(-1, idx[..., None])[..., 0]
-        return b
+    # -- training
+    def learn(self, env) -> None:
+        while not env.exhausted:
+            with torch.no_grad():
+                b = env.collect(self.hp["rollout"], self.explore)
+                # the bootstrap: the critics' value of the current step under actions sampled now
+                frac, extras = self.explore(env.obs, env.state)
+                q_last = self.q_all(env.obs, frac * env.active, env.state).gather(-1, extras["idx"][..., None])[..., 0]
+            self.last_stats = self.update(b, q_last)
 
-    def update(self, b) -> dict[str, float]:
+    def update(self, b, q_last) -> dict[str, float]:
         T, n, N = b["idx"].shape
-        flat = lambda x: x.transpose(0, 1).reshape(n, T * N, *x.shape[3:])       # (T, n, N, ..) -> (n, T*N, ..)
-        obs, idx, frac, mask = flat(b["obs"]), flat(b["idx"]), flat(b["frac"]), flat(b["active"])
-        state = b["state"].reshape(T * N, -1)
+        obs, idx, frac, mask = per_agent(b["obs"]), per_agent(b["idx"]), per_agent(b["actions"]), per_agent(b["mask"])
+        state = b["state"].flatten(0, 1)
         with torch.no_grad():   # TD(lambda) targets from the critics as they were before this fit
             q_taken = self.q_all(obs, frac, state).gather(-1, idx[..., None])[..., 0].reshape(n, T, N).transpose(0, 1)
-            q_next = torch.cat([q_taken[1:], b["q_last"][None]])
-            target = flat(lambda_returns(b["rewards"], b["done"], q_next, self.hp["gamma"], self.hp["td_lambda"]))
-        size = T * N
-        mb = max(1, size // self.hp["minibatches"])
+            q_next = torch.cat([q_taken[1:], q_last[None]])
+            target = per_agent(lambda_returns(b["rewards"], b["done"], q_next, self.hp["gamma"], self.hp["td_lambda"]))
         for _ in range(self.hp["critic_epochs"]):
-            perm = torch.randperm(size, generator=self.gen)
-            for start in range(0, size, mb):
-                i = perm[start:start + mb]
+            for i in minibatches(T * N, self.hp["minibatches"], self.gen):
                 q = self.q_all(obs[:, i], frac[:, i], state[i]).gather(-1, idx[:, i, None])[..., 0]
                 critic_loss = masked_mean((q - target[:, i]) ** 2, mask[:, i], 1).sum()
-                self.descend(self.critic_opt, critic_loss, self.critic)
+                descend(self.critic_opt, critic_loss, self.hp["max_grad_norm"], self.critic)
 
         with torch.no_grad():
             q = self.q_all(obs, frac, state)                                       # (n, T*N, bins)
-        perm = torch.randperm(size, generator=self.gen)
-        for start in range(0, size, mb):
-            i = perm[start:start + mb]
+        for i in minibatches(T * N, self.hp["minibatches"], self.gen):
             logp = F.log_softmax(self.actor(obs[:, i]), -1)
             p = logp.exp()
-            adv = q[:, i].gather(-1, idx[:, i, None])[..., 0] - (p.detach() * q[:, i]).sum(-1)
+            adv = q[:, i].gather(-1, idx[:, i, None])[..., 0] - (p.detach() * q[:, i]).sum(-1)   # counterfactual
             adv = normalise_per_agent(adv, mask[:, i])
             entropy = -(p * logp).sum(-1)
             chosen = logp.gather(-1, idx[:, i, None])[..., 0]
             actor_loss = -masked_mean(chosen * adv + self.hp["entropy_coef"] * entropy, mask[:, i], 1).sum()
-            self.descend(self.actor_opt, actor_loss, self.actor)
+            descend(self.actor_opt, actor_loss, self.hp["max_grad_norm"], self.actor)
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item()}
-
-
-register("coma", COMA, kind="learner", family="centralised", reference=COMA.reference, trains=True)

@@ -1,111 +1,98 @@
 """FCP: fictitious co-play (Strouse et al. 2021, "Collaborating with Humans without Human Data", NeurIPS).
 
 Stage 1, the partners: ``population`` self-play PPO agents (SelfPlay-PPO, different seeds),
-each trained for its share of ``partner_share`` x the budget, and frozen snapshots of each at
+each trained on its share of ``partner_share`` x the budget, and frozen snapshots of each at
 its start, middle and end (the paper's initial, middle and final checkpoints: partners of
-every skill). Stage 2, the best responder: one PPO agent learns to partner the frozen
-population. In game g it plays seat g mod n; every other seat is played by a population
-member drawn for that game at each episode start, acting with its stochastic policy. Only
-the responder's own seat's reward trains it. FCP's agent is one policy for any seat
-(parameter sharing is inherent); after training it plays every seat of a game.
+every skill). Stage 2, the best responder: one PPO agent (IPPO's networks and update, one
+shared policy) learns to partner the frozen population on the rest of the budget. In game g it
+plays seat g mod n; every other seat is played by a population snapshot drawn for that game at
+each episode start, acting with its stochastic policy. Only the responder's own seat's reward
+trains it. FCP's agent is one policy for any seat; after training it plays every seat.
 """
 from __future__ import annotations
 
-import io
-import zipfile
-from pathlib import Path
-
 import numpy as np
-from stable_baselines3 import PPO
-from stable_baselines3.common.policies import ActorCriticPolicy
+import torch
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.independent import COMMON, SB3Learner, check_steps
+from coopgym.objectives import LEARNER_OBJECTIVES
+from coopgym.baselines.learners.base import COMMON
 from coopgym.baselines.learners.ippo import IPPO
-from coopgym.baselines.learners.sb3_vec import JointGames, SeatView
+from coopgym.baselines.learners.nets import GaussianPolicy, member_views
 from coopgym.baselines.learners.selfplay import SelfPlayPPO
 
-
-def _frozen(policy: ActorCriticPolicy) -> ActorCriticPolicy:
-    """A detached copy of an SB3 policy (through its own save/load)."""
-    buf = io.BytesIO()
-    policy.save(buf)
-    buf.seek(0)
-    copy = ActorCriticPolicy.load(buf, device="cpu")
-    copy.set_training_mode(False)
-    return copy
+SNAPSHOTS = 3   # per partner: start, middle, end of its training
 
 
-class FCP(SB3Learner):
+class FCP(IPPO):
     name = "fcp"
+    objective = LEARNER_OBJECTIVES["fcp"]
     reference = "Strouse et al. 2021, Collaborating with Humans without Human Data (arXiv:2110.08176)"
-    ALGORITHM = PPO
-    DEFAULTS = dict(IPPO.DEFAULTS)
-    SETTINGS = {"num_envs": 256, "population": 3, "partner_share": 0.5}
+    PARTNERS = False
+    DEFAULTS = {"num_envs": 128, "population": 3, "partner_share": 0.25}
 
     def __init__(self, seed: int = 0, share_parameters: bool = True, **hyperparameters):
         if not share_parameters:
             raise ValueError("fcp trains one agent that partners anyone in any seat: share_parameters=False "
                              "is not available")
-        if hyperparameters.get("partners"):
-            raise ValueError("fcp trains its own partner population; fixed partners are not available")
         super().__init__(seed, True, **hyperparameters)
-        if int(self.hp["population"]) < 1 or not 0.0 <= float(self.hp["partner_share"]) < 1.0:
-            raise ValueError("fcp needs population >= 1 and partner_share in [0, 1)")
-        self.population: list[ActorCriticPolicy] = []
+        population, share = self.hp["population"], self.hp["partner_share"]
+        if isinstance(population, bool) or not isinstance(population, int) or population < 1:
+            raise ValueError(f"fcp: population must be a positive integer, got {population!r}")
+        if not 0.0 <= float(share) < 1.0:
+            raise ValueError(f"fcp: partner_share must be in [0, 1), got {share!r}")
 
-    def train(self, env_id: str, steps: int, env_options: dict | None = None, callback=None, sb3_callbacks=None):
-        """Train the partner population (first call only), then the best responder, within ``steps``."""
-        steps = check_steps(steps)
-        curve, used = [], 0
-        if not self.population:
-            k_total = int(self.hp["population"])
-            share = int(steps * float(self.hp["partner_share"])) // k_total
-            settings = {k: v for k, v in self.hp.items()
-                        if (k in COMMON or k in IPPO.DEFAULTS) and k not in ("partners", "tensorboard_log")}
-            for k in range(k_total):
-                partner = SelfPlayPPO(seed=10_000 * (self.seed + 1) + k, **settings)
-                for budget in (0, share // 2, share - share // 2):   # snapshots: start, middle, end
-                    curve += [(used + s, r) for s, r in partner.train(env_id, budget, env_options)]
-                    used += partner.env_steps
-                    self.population.append(_frozen(partner.models[0].policy))
-        rest = super().train(env_id, max(steps - used, 0), env_options, callback, sb3_callbacks)
-        return curve + [(used + s, r) for s, r in rest]
+    def build(self) -> None:
+        super().build()   # the responder: IPPO's actor and critic, shared by every seat
+        d, h, K = self.meta["obs_dim"], self.hp["hidden"], SNAPSHOTS * self.hp["population"]
+        self.population = GaussianPolicy(K, d, h, False, self.hp["init_log_std"])   # one member per snapshot
+        self.population.register_buffer("filled", torch.zeros((), dtype=torch.long))
+        self.population.requires_grad_(False)
 
-    def make_views(self, games: JointGames) -> list[SeatView]:
-        self._rng = np.random.default_rng(self.seed + 100_003 * self._trains)
-        self._draw = None
-        return [SeatView(games, np.arange(games.num_envs), np.arange(games.num_envs) % games.n)]
+    # -- stage 1: the partner population, on a share of this run's budget
+    def train_population(self, env) -> None:
+        per_partner = int(env.budget.total * float(self.hp["partner_share"])) // self.hp["population"]
+        settings = {k: v for k, v in self.hp.items() if k in COMMON or k in IPPO.DEFAULTS}
+        for k in range(self.hp["population"]):
+            partner = SelfPlayPPO(seed=10_000 * (self.seed + 1) + k, **settings)
+            for stage, steps in enumerate((0, per_partner // 2, per_partner - per_partner // 2)):
+                seed = int(np.random.SeedSequence([self.seed, self.trains_done, k, stage]).generate_state(1)[0])
+                partner_env = partner.start(env.env_id, env.env_options, env.budget.share(steps), seed)
+                if steps:
+                    partner.learn(partner_env)
+                    partner_env.flush()
+                self.snapshot(partner.actor)
 
-    def coplayer_fractions(self, games: JointGames) -> np.ndarray:
-        """Every seat of game g by its drawn population member (the responder's seat is overwritten)."""
-        N, n, K = games.num_envs, games.n, len(self.population)
-        if self._draw is None:
-            self._draw = self._rng.integers(K, size=N)
-        fresh = games.state.t == 0
-        self._draw[fresh] = self._rng.integers(K, size=int(fresh.sum()))
-        out = np.zeros((N, n))
-        for k in np.unique(self._draw):
-            rows = np.flatnonzero(self._draw == k)
-            a, _ = self.population[k].predict(games.obs[rows].reshape(len(rows) * n, -1), deterministic=False)
-            out[rows] = a.reshape(len(rows), n)
-        return out
+    def snapshot(self, actor: GaussianPolicy) -> None:
+        """Copy a shared actor (one member) into the next free member of the population."""
+        slot = int(self.population.filled)
+        with torch.no_grad():
+            for mine, theirs in zip(member_views(self.population), member_views(actor)):
+                mine[slot].copy_(theirs[0])
+            self.population.filled += 1
 
-    def save(self, path: str | Path) -> None:
-        super().save(path)
-        with zipfile.ZipFile(Path(path), "a") as z:
-            for k, policy in enumerate(self.population):
-                buf = io.BytesIO()
-                policy.save(buf)
-                z.writestr(f"partner_{k}.pt", buf.getvalue())
+    # -- stage 2: the best responder among the frozen population
+    def learn(self, env) -> None:
+        if int(self.population.filled) == 0:   # the first training run makes the population; later runs keep it
+            self.train_population(env)
+        n, N = env.n, env.num_envs
+        self.seat = (torch.arange(N)[None, :] % n == torch.arange(n)[:, None]).float()   # (n, N): game g, seat g % n
+        self.draw, self.games = torch.zeros(N, dtype=torch.long), env
+        while not env.exhausted:
+            with torch.no_grad():
+                batch = env.collect(self.hp["rollout"], self.explore)
+                last_value = self.value(env.obs, env.state)
+            batch["mask"] = batch["mask"] * self.seat      # only the responder's seat trains it
+            self.last_stats = self.update(batch, last_value)
 
-    @classmethod
-    def load(cls, path: str | Path) -> "FCP":
-        learner = super().load(path)
-        with zipfile.ZipFile(Path(path)) as z:
-            names = sorted((n for n in z.namelist() if n.startswith("partner_")), key=lambda n: int(n[8:-3]))
-            learner.population = [ActorCriticPolicy.load(io.BytesIO(z.read(n)), device="cpu") for n in names]
-        return learner
-
-
-register("fcp", FCP, kind="learner", family="independent", reference=FCP.reference, trains=True)
+    def explore(self, obs: torch.Tensor, state: torch.Tensor):
+        raw, extras = super().explore(obs, state)              # the responder, in every seat
+        n, N, d = obs.shape
+        fresh = self.games.starting
+        K = int(self.population.filled)
+        self.draw = torch.where(fresh, torch.randint(K, (N,), generator=self.gen), self.draw)
+        every = obs.reshape(1, n * N, d).expand(self.population.net.mlp.k, -1, -1)
+        mean, log_std = self.population(every)                                 # every snapshot on every seat
+        pick = self.draw[None, :].expand(n, N).reshape(1, n * N)
+        mean = mean.gather(0, pick).reshape(n, N)
+        partner = mean + log_std[self.draw][None, :, 0].exp() * torch.randn((n, N), generator=self.gen)
+        return torch.where(self.seat.bool(), raw, partner), extras

@@ -1,29 +1,42 @@
-"""IA2C: independent advantage actor-critic, one stable-baselines3 A2C per agent (Mnih et al. 2016,
+"""IA2C: independent advantage actor-critic, one actor and one critic per agent (Mnih et al. 2016,
 "Asynchronous Methods for Deep Reinforcement Learning", synchronous form; independent use as in
 Papoudakis et al. 2021, "Benchmarking Multi-Agent Deep Reinforcement Learning Algorithms").
 
-Each agent i has its own SB3 A2C (actor and critic on o_i, its own RMSprop optimiser), updated
-once per short rollout from its own rewards' n-step advantages; all agents collect in lockstep
-on the same batch of games.
+IPPO's networks, acting and rollouts (see :mod:`ippo`), with A2C's update: one gradient step
+per short rollout of ``rollout`` steps of every game, on each agent's n-step advantages of its
+own rewards (GAE with lambda = 1 is the n-step return minus V_i):
+
+    L_i = -log pi_i(a | o_i) A_i + c_v (V_i(o_i) - G_i)^2 - c_H H(pi_i)
 """
 from __future__ import annotations
 
-from stable_baselines3 import A2C
+import torch
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.independent import SB3Learner
+from coopgym.baselines.learners.ippo import IPPO
+from coopgym.baselines.learners.nets import descend, gae, masked_mean, per_agent
 
 
-class IA2C(SB3Learner):
+class IA2C(IPPO):
     name = "ia2c"
     reference = ("Mnih et al. 2016, Asynchronous Methods for Deep Reinforcement Learning (arXiv:1602.01783); "
                  "independent: Papoudakis et al. 2021 (arXiv:2006.07869)")
-    ALGORITHM = A2C
-    DEFAULTS = {
-        "n_steps": 8, "learning_rate": 7e-4, "gae_lambda": 1.0, "ent_coef": 0.0, "vf_coef": 0.5,
-        "max_grad_norm": 0.5, "normalize_advantage": False, "policy_kwargs": {"log_std_init": -1.0},
-    }
-    SETTINGS = {"num_envs": 64}
+    DEFAULTS = {"num_envs": 64, "rollout": 4, "lr": 1e-3, "gae_lambda": 1.0}
+    NOT_USED = ("epochs", "minibatches", "clip")
 
+    def update(self, b: dict[str, torch.Tensor], last_value: torch.Tensor) -> dict[str, float]:
+        adv = gae(b["rewards"], b["value"], b["done"], last_value, self.hp["gamma"], self.hp["gae_lambda"])
+        returns = adv + b["value"]
+        obs, raw, mask, adv, returns = map(per_agent, (b["obs"], b["raw"], b["mask"], adv, returns))
+        return self.gradient_step(obs, raw, b["state"].flatten(0, 1), adv, returns, mask)
 
-register("ia2c", IA2C, kind="learner", family="independent", reference=IA2C.reference, trains=True)
+    def gradient_step(self, obs, raw, state, adv, returns, mask) -> dict[str, float]:
+        """One step of every agent on its own samples (n, B): policy gradient with advantage ``adv``,
+        value regression on ``returns``."""
+        logp, entropy = self.actor.log_prob(obs, raw)
+        policy_loss = -logp * adv
+        value_loss = (self.value(obs, state) - returns) ** 2
+        loss = masked_mean(policy_loss + self.hp["vf_coef"] * value_loss - self.hp["entropy_coef"] * entropy,
+                           mask, 1).sum()
+        descend(self.opt, loss, self.hp["max_grad_norm"], self.actor, self.critic)
+        return {"policy_loss": masked_mean(policy_loss, mask, 1).mean().item(),
+                "value_loss": masked_mean(value_loss, mask, 1).mean().item()}

@@ -1,47 +1,47 @@
 """IREINFORCE: independent REINFORCE with a learned baseline, one per agent (Williams 1992, "Simple
 Statistical Gradient-Following Algorithms for Connectionist Reinforcement Learning").
 
-Each agent i follows grad log pi_i(a_i | o_i) (G_t^i - b_i(o_i)), with G_t^i agent i's own
-Monte-Carlo return (no bootstrapping: every rollout plays whole episodes of all games from
-their start) and b_i a learned value baseline. Built on stable-baselines3's A2C machinery
-(one gradient step per batch of episodes, lambda = 1, zero bootstrap); steps after a
-game's end within the rollout carry no gradient.
+IA2C's networks, acting and gradient step (see :mod:`ia2c`); each batch is one whole episode of every game,
+started together, and each agent follows its own Monte-Carlo return (no bootstrapping):
+
+    G_i(t) = sum_{t' >= t} gamma^(t' - t) r_i(t'),   A_i = G_i - b_i(o_i)   (normalised per agent)
+    L_i = -log pi_i(a_t | o_i) A_i + c_v (b_i(o_i) - G_i)^2
+
+Steps after a game's end within the batch (a game that ended early starts again) carry no
+gradient.
 """
 from __future__ import annotations
 
-from stable_baselines3 import A2C
+import torch
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.independent import SB3Learner
+from coopgym.baselines.learners.ia2c import IA2C
+from coopgym.baselines.learners.nets import lambda_returns, normalise_per_agent, per_agent
 
 
-class IREINFORCE(SB3Learner):
+def first_episode(done: torch.Tensor) -> torch.Tensor:
+    """(T, N) 1 until and including each game's first end, 0 after."""
+    return (torch.cumsum(done, 0) - done == 0).float()
+
+
+class IREINFORCE(IA2C):
     name = "ireinforce"
     reference = ("Williams 1992, Simple Statistical Gradient-Following Algorithms for Connectionist "
                  "Reinforcement Learning, Machine Learning 8")
-    ALGORITHM = A2C
-    DEFAULTS = {
-        "learning_rate": 1e-3, "ent_coef": 0.0, "vf_coef": 0.5, "max_grad_norm": 0.5,
-        "normalize_advantage": True, "policy_kwargs": {"log_std_init": -1.0},
-    }
-    SETTINGS = {"num_envs": 64, "bootstrap_truncation": False}
-    EPISODIC = True
+    DEFAULTS = {"lr": 5e-3, "num_envs": 32}
+    NOT_USED = ("rollout", "gae_lambda")   # a batch is an episode; Monte-Carlo returns
 
-    def __init__(self, seed: int = 0, share_parameters: bool = False, **hyperparameters):
-        if hyperparameters.get("bootstrap_truncation"):
-            raise ValueError("ireinforce uses Monte-Carlo returns: bootstrap_truncation must be False")
-        super().__init__(seed, share_parameters, **hyperparameters)
+    def learn(self, env) -> None:
+        while not env.exhausted:
+            self.last_stats = self.update(env.episode(self.explore))
 
-    def _check_meta(self, env_id, games, env_options) -> None:
-        if self.models and self.models[0].n_steps != games.game.horizon:
-            raise ValueError(f"ireinforce was built for episodes of {self.models[0].n_steps} steps; "
-                             f"{env_id} here runs {games.game.horizon}")
-        super()._check_meta(env_id, games, env_options)
+    def explore(self, obs, state):
+        return self.actor.explore(obs, self.gen)   # the baseline is evaluated on the whole batch, in update
 
-    def sb3_kwargs(self):
-        # one rollout = one whole episode of every game: n_steps is the horizon
-        return dict(super().sb3_kwargs(), n_steps=int(self.meta["horizon"]), gae_lambda=1.0)
-
-
-register("ireinforce", IREINFORCE, kind="learner", family="independent", reference=IREINFORCE.reference,
-         trains=True)
+    def update(self, b: dict[str, torch.Tensor]) -> dict[str, float]:
+        # reward-to-go within each episode: TD(1) targets with nothing to bootstrap from
+        returns = lambda_returns(b["rewards"], b["done"], torch.zeros_like(b["rewards"]), self.hp["gamma"], 1.0)
+        mask = b["mask"] * first_episode(b["done"])[:, None]
+        obs, raw, mask, returns = map(per_agent, (b["obs"], b["raw"], mask, returns))
+        with torch.no_grad():
+            adv = normalise_per_agent(returns - self.value(obs, None), mask)
+        return self.gradient_step(obs, raw, None, adv, returns, mask)

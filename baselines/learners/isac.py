@@ -1,37 +1,102 @@
-"""ISAC: independent soft actor-critic, one stable-baselines3 SAC per agent (Haarnoja et al. 2018,
-"Soft Actor-Critic: Off-Policy Maximum Entropy Deep Reinforcement Learning with a Stochastic Actor").
+"""ISAC: independent soft actor-critic, one actor, two critics and one temperature per agent
+(Haarnoja et al. 2018, "Soft Actor-Critic: Off-Policy Maximum Entropy Deep Reinforcement
+Learning with a Stochastic Actor"; "Soft Actor-Critic Algorithms and Applications").
 
-Each agent i has its own SB3 SAC (squashed Gaussian actor, twin critics on (o_i, a_i), its own
-replay buffer of its own transitions and rewards, automatic entropy tuning); all agents act in
-lockstep on the same batch of games and each takes ``gradient_steps`` updates per step of the
-games. Other agents are part of agent i's (non-stationary) environment.
+Each agent i has a squashed Gaussian actor a_i = sigmoid(u), u ~ N(m_i(o_i), s_i(o_i)) (the
+mode sigmoid(m_i) ~ 0.5 untrained, and what the agent plays when evaluated), twin soft critics
+Q_i^{1,2}(o_i, a_i) of **its own** return from its own rewards, and its own temperature
+alpha_i tuned to a target entropy. The other agents are part of agent i's (non-stationary)
+environment.
+
+    y_i = r_i + gamma (1 - done) (min_k Q'^k_i(o'_i, a'_i) - alpha_i log pi_i(a'_i | o'_i)),  a'_i ~ pi_i(o'_i)
+    actor i: minimise alpha_i log pi_i(a_i | o_i) - min_k Q^k_i(o_i, a_i),  a_i ~ pi_i(o_i) (reparameterised)
+    alpha_i: minimise -alpha_i (log pi_i(a_i | o_i) + target_entropy)
+
+Training runs at a fixed update-to-data ratio (see ``OffPolicyLearner``).
 """
 from __future__ import annotations
 
-from stable_baselines3 import SAC
+import copy
+import math
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.independent import SB3Learner
+import torch
+import torch.nn.functional as F
+
+from coopgym.baselines.learners.base import OffPolicyLearner
+from coopgym.baselines.learners.nets import (
+    AgentNets, adam, descend, frozen, gaussian_log_prob, masked_mean, polyak)
 
 
-class ISAC(SB3Learner):
+class ISAC(OffPolicyLearner):
     name = "isac"
+    family = "independent"
     reference = ("Haarnoja et al. 2018, Soft Actor-Critic: Off-Policy Maximum Entropy Deep RL with a "
                  "Stochastic Actor (arXiv:1801.01290)")
-    ALGORITHM = SAC
-    DEFAULTS = {
-        "learning_rate": 3e-4, "buffer_size": 200_000, "learning_starts": 1_000, "batch_size": 256,
-        "tau": 0.005, "gradient_steps": 1, "ent_coef": "auto_0.1", "policy_kwargs": {},
-    }
-    SETTINGS = {"num_envs": 16, "buffer_memory_mb": 1024}   # all agents' replay buffers together
+    PARTNERS = True
+    # target entropy: below SAC's -dim(A) heuristic (-1 on [-1, 1], -1.69 on [0, 1]), which keeps a squashed
+    # policy ~0.1 away from the edges of [0, 1]; here giving all (or nothing) is often the best action
+    DEFAULTS = {"lr": 1e-3, "critic_lr": 1e-3, "alpha_lr": 1e-2, "tau": 0.01, "init_alpha": 0.1,
+                "target_entropy": -3.0}
 
-    def build(self, venv, seed: int):
-        """SAC on ``venv``, its replay buffer shrunk so that every agent's buffer fits ``buffer_memory_mb``."""
-        d, models = venv.observation_space.shape[0], len(self.units(self.meta["n"]))
-        row = 4 * (2 * d + 4)   # float32 obs, next obs, action, reward, done, timeout
-        fit = int(self.hp["buffer_memory_mb"] * 2 ** 20 / models / row)
-        size = max(int(self.hp["batch_size"]) * venv.num_envs, min(int(self.hp["buffer_size"]), fit))
-        return SAC("MlpPolicy", venv, seed=seed, **dict(self.sb3_kwargs(), buffer_size=size))
+    # -- networks
+    def build(self) -> None:
+        n, d, h = self.meta["n"], self.meta["obs_dim"], self.hp["hidden"]
+        self.actor = AgentNets(n, d, h, 2, self.share_parameters, out_gain=0.01)   # mean and log std of u
+        self.critic1, self.critic2 = self.make_critic(), self.make_critic()
+        self.critic1_target, self.critic2_target = copy.deepcopy(self.critic1), copy.deepcopy(self.critic2)
+        self.temperature = torch.nn.ParameterDict({"log_alpha": torch.full((n, 1), math.log(self.hp["init_alpha"]))})
+        self.opt = adam((self.actor, self.hp["lr"]), (self.critic1, self.hp["critic_lr"]),
+                        (self.critic2, self.hp["critic_lr"]), (self.temperature, self.hp["alpha_lr"]))
 
+    def make_critic(self) -> torch.nn.Module:
+        """Q_i(o_i, a_i) for every agent: its own observation and action."""
+        return AgentNets(self.meta["n"], self.meta["obs_dim"] + 1, self.hp["hidden"], 1, self.share_parameters)
 
-register("isac", ISAC, kind="learner", family="independent", reference=ISAC.reference, trains=True)
+    def q(self, critic, obs, state, replayed, own) -> torch.Tensor:
+        """Q_i for every agent (n, B) of its own action ``own`` (n, B) (the partners' ``replayed`` actions
+        are not an independent critic's input)."""
+        return critic(torch.cat([obs, own[..., None]], -1))[..., 0]
+
+    def soft_q(self, critics, obs, state, replayed, own) -> torch.Tensor:
+        return torch.min(*(self.q(c, obs, state, replayed, own) for c in critics))
+
+    # -- acting
+    def sample(self, obs) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised actions (n, B) in [0, 1] and their log-densities (n, B)."""
+        out = self.actor(obs)
+        mean, log_std = out[..., 0], out[..., 1].clamp(-5.0, 2.0)
+        u = mean + log_std.exp() * torch.randn(mean.shape, generator=self.gen)
+        # the density of a = sigmoid(u): log N(u) - log(da/du), da/du = a (1 - a)
+        return torch.sigmoid(u), gaussian_log_prob(u, mean, log_std) - F.logsigmoid(u) - F.logsigmoid(-u)
+
+    def policy(self, obs):
+        return torch.sigmoid(self.actor(obs)[..., 0])
+
+    def explore(self, obs, state):
+        return self.sample(obs)[0]
+
+    # -- training
+    def update(self, b) -> dict[str, float]:
+        alpha = self.temperature["log_alpha"].exp().detach()                      # (n, 1)
+        critics, targets = (self.critic1, self.critic2), (self.critic1_target, self.critic2_target)
+        with torch.no_grad():
+            a_next, logp_next = self.sample(b["next_obs"])
+            a_next = a_next * b["next_active"]
+            v_next = self.soft_q(targets, b["next_obs"], b["next_state"], a_next, a_next) - alpha * logp_next
+            y = b["rewards"] + b["discount"] * v_next
+        critic_loss = sum(masked_mean((self.q(c, b["obs"], b["state"], b["actions"], b["actions"]) - y) ** 2,
+                                      b["mask"], 1).sum() for c in critics)
+
+        a, logp = self.sample(b["obs"])
+        with frozen(*critics):
+            q = self.soft_q(critics, b["obs"], b["state"], b["actions"], a * b["active"])
+        actor_loss = masked_mean(alpha * logp - q, b["mask"], 1).sum()
+
+        log_alpha = self.temperature["log_alpha"]
+        alpha_loss = -masked_mean(log_alpha * (logp.detach() + self.hp["target_entropy"]), b["mask"], 1).sum()
+        # one optimiser step for all three (the actor's loss sees the critics as they were before it)
+        descend(self.opt, critic_loss + actor_loss + alpha_loss, self.hp["max_grad_norm"], *critics, self.actor)
+
+        for target, online in zip(targets, critics):
+            polyak(target, online, self.hp["tau"])
+        return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item(), "alpha": alpha.mean().item()}

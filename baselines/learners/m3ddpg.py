@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import torch
 
-from coopgym.baselines import register
+from coopgym.objectives import LEARNER_OBJECTIVES
 from coopgym.baselines.learners.maddpg import MADDPG, with_own
 
 
 class M3DDPG(MADDPG):
     name = "m3ddpg"
+    objective = LEARNER_OBJECTIVES["m3ddpg"]
     reference = ("Li et al. 2019, Robust Multi-Agent Reinforcement Learning via Minimax Deep "
                  "Deterministic Policy Gradient")
+    objective = "each agent maximises its own return against a worst-case perturbation of its partners' actions"
     DEFAULTS = {"eps_target": 0.05, "eps_actor": 0.05}
 
     def adversarial(self, critic, obs, joint, state, eps: float) -> torch.Tensor:
@@ -48,6 +50,3 @@ class M3DDPG(MADDPG):
         adv = self.adversarial(self.critic, b["obs"], replayed, b["state"], self.hp["eps_actor"])
         eye = torch.eye(own.shape[0])[:, None, :]
         return adv * b["active"].T[None] * (1.0 - eye) + own[..., None] * eye
-
-
-register("m3ddpg", M3DDPG, kind="learner", family="centralised", reference=M3DDPG.reference, trains=True)

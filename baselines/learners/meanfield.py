@@ -6,8 +6,8 @@ Q_i(s, o_i, a_i, abar_-i) with abar_-i the mean played fraction of the other act
 so the critic's input does not grow with the number of agents. One critic per agent, of
 **its own** return, trained on r_i alone with TD(lambda) on the taken actions (the paper's
 v^MF(s') = E_{a ~ pi} Q(s', a, abar') estimated by the next action actually played).
-The actor is continuous (the paper's is discrete): a Gaussian over the fraction with mean
-sigmoid(mlp(o_i)) and a learned std, as in :mod:`mappo`; its advantage
+The actor is continuous (the paper's is discrete): IPPO's Gaussian over the fraction
+(see ``nets.GaussianPolicy``); its advantage
 
     A_i = Q_i(s, o_i, a_i, abar_-i) - mean_k Q_i(s, o_i, a'_k, abar_-i),   a'_k ~ pi_i(. | o_i)
 
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import torch
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.common import (
-    AgentMLP, OnPolicyLearner, PolicyNet, gaussian_log_prob, lambda_returns, masked_mean,
-    normalise_per_agent, tensor)
+from coopgym.baselines.learners.base import Learner
+from coopgym.baselines.learners.nets import (
+    AgentMLP, GaussianPolicy, adam, descend, lambda_returns, masked_mean, minibatches, normalise_per_agent,
+    per_agent)
 
 
 def mean_of_others(frac: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
@@ -31,91 +31,64 @@ def mean_of_others(frac: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
     return (total - frac * active) / (count - active).clamp(min=1.0)
 
 
-class MeanFieldAC(OnPolicyLearner):
+class MeanFieldAC(Learner):
     name = "meanfield_ac"
+    family = "centralised"
     reference = "Yang et al. 2018, Mean Field Multi-Agent Reinforcement Learning"
-    DEFAULTS = {"num_envs": 256, "rollout": 16, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8,
-                "critic_epochs": 2, "minibatches": 4, "entropy_coef": 0.0, "init_log_std": -1.0,
-                "baseline_samples": 4, "max_grad_norm": 1.0}
+    DEFAULTS = {"rollout": 16, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8, "critic_epochs": 2,
+                "minibatches": 4, "entropy_coef": 0.0, "init_log_std": -1.0, "baseline_samples": 4,
+                "max_grad_norm": 1.0}
 
+    # -- networks: IPPO's Gaussian actor per agent; a critic per agent of (s, o_i, a_i, abar_-i)
     def build(self) -> None:
         n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
-        self.actor = PolicyNet(n, d, h, 1, self.share_parameters, "tanh")
-        self.actor.log_std = torch.nn.Parameter(
-            torch.full((1 if self.share_parameters else n, 1, 1), float(self.hp["init_log_std"])))
-        self.critic = AgentMLP(n, d + 2, ds, [h, h], 1, "relu")
-        self.make_optimisers()
-
-    def _mean(self, obs):
-        return torch.sigmoid(self.actor(obs)[..., 0])                            # (n, B)
-
-    def _log_std(self):
-        return self.actor.log_std[..., 0].clamp(-5.0, 1.0)
-
-    def policy_fractions(self, obs):
-        return self._mean(obs.transpose(0, 1)).T
-
-    def sample(self, obs) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_std = self._mean(obs), self._log_std()
-        return mean + log_std.exp() * torch.randn(mean.shape, generator=self.gen), mean
+        self.actor = GaussianPolicy(n, d, h, self.share_parameters, self.hp["init_log_std"])
+        self.critic = AgentMLP(n, d + 2, ds, [h, h], 1)
+        self.actor_opt = adam((self.actor, self.hp["lr"]))
+        self.critic_opt = adam((self.critic, self.hp["critic_lr"]))
 
     def q(self, obs, own, abar, state) -> torch.Tensor:
         """Q_i(s, o_i, a_i, abar_-i): obs (n, B, d), own and abar (n, B) -> (n, B)."""
         return self.critic(torch.cat([obs, own[..., None], abar[..., None]], -1), state)[..., 0]
 
-    def collect(self, env) -> dict[str, torch.Tensor]:
-        buf = {k: [] for k in ("obs", "state", "raw", "frac", "abar", "active", "rewards", "done")}
-        with torch.no_grad():
-            for _ in range(self.hp["rollout"]):
-                obs = tensor(env.obs).transpose(0, 1)
-                raw, _ = self.sample(obs)
-                tr = env.step(raw.clamp(0.0, 1.0).T.numpy())
-                frac, active = tensor(tr["actions"]).T, tensor(tr["active"]).T
-                for k, v in (("obs", obs), ("state", tensor(tr["state"])), ("raw", raw), ("frac", frac),
-                             ("abar", mean_of_others(frac, active)), ("active", active),
-                             ("rewards", tensor(self.scaler(tr["rewards"], tr["done"])).T),
-                             ("done", tensor(tr["done"]))):
-                    buf[k].append(v)
-            b = {k: torch.stack(v) for k, v in buf.items()}
-            obs, state, active = tensor(env.obs).transpose(0, 1), tensor(env.state), tensor(env.active).T
-            frac = self.sample(obs)[0].clamp(0.0, 1.0) * active
-            b["q_last"] = self.q(obs, frac, mean_of_others(frac, active), state)
-        return b
+    # -- acting
+    def policy(self, obs):
+        return self.actor(obs)[0]
 
-    def update(self, b) -> dict[str, float]:
+    def explore(self, obs, state):
+        return self.actor.explore(obs, self.gen)
+
+    # -- training
+    def learn(self, env) -> None:
+        while not env.exhausted:
+            with torch.no_grad():
+                b = env.collect(self.hp["rollout"], self.explore)
+                b["abar"] = mean_of_others(b["actions"], b["active"])
+                frac = self.explore(env.obs, env.state)[0].clamp(0.0, 1.0) * env.active
+                q_last = self.q(env.obs, frac, mean_of_others(frac, env.active), env.state)
+            self.last_stats = self.update(b, q_last)
+
+    def update(self, b, q_last) -> dict[str, float]:
         T, n, N = b["raw"].shape
-        flat = lambda x: x.transpose(0, 1).reshape(n, T * N, *x.shape[3:])
-        obs, raw, frac, abar, mask = (flat(b[k]) for k in ("obs", "raw", "frac", "abar", "active"))
-        state = b["state"].reshape(T * N, -1)
+        obs, raw, frac, abar, mask = (per_agent(b[k]) for k in ("obs", "raw", "actions", "abar", "mask"))
+        state = b["state"].flatten(0, 1)
         with torch.no_grad():
             q_taken = self.q(obs, frac, abar, state).reshape(n, T, N).transpose(0, 1)
-            q_next = torch.cat([q_taken[1:], b["q_last"][None]])
-            target = flat(lambda_returns(b["rewards"], b["done"], q_next, self.hp["gamma"], self.hp["td_lambda"]))
-        size = T * N
-        mb = max(1, size // self.hp["minibatches"])
+            q_next = torch.cat([q_taken[1:], q_last[None]])
+            target = per_agent(lambda_returns(b["rewards"], b["done"], q_next, self.hp["gamma"], self.hp["td_lambda"]))
         for _ in range(self.hp["critic_epochs"]):
-            perm = torch.randperm(size, generator=self.gen)
-            for start in range(0, size, mb):
-                i = perm[start:start + mb]
-                critic_loss = masked_mean((self.q(obs[:, i], frac[:, i], abar[:, i], state[i]) - target[:, i]) ** 2,
-                                          mask[:, i], 1).sum()
-                self.descend(self.critic_opt, critic_loss, self.critic)
+            for i in minibatches(T * N, self.hp["minibatches"], self.gen):
+                q = self.q(obs[:, i], frac[:, i], abar[:, i], state[i])
+                critic_loss = masked_mean((q - target[:, i]) ** 2, mask[:, i], 1).sum()
+                descend(self.critic_opt, critic_loss, self.hp["max_grad_norm"], self.critic)
 
-        with torch.no_grad():   # advantages from the refitted critics, mean-field value by sampling
+        with torch.no_grad():   # advantages from the refitted critics, the mean-field value by sampling
             q_taken = self.q(obs, frac, abar, state)
-            value = torch.stack([self.q(obs, self.sample(obs)[0].clamp(0.0, 1.0), abar, state)
+            value = torch.stack([self.q(obs, self.actor.sample(obs, self.gen)[0].clamp(0.0, 1.0), abar, state)
                                  for _ in range(self.hp["baseline_samples"])]).mean(0)
             adv = normalise_per_agent(q_taken - value, mask)
-        perm = torch.randperm(size, generator=self.gen)
-        for start in range(0, size, mb):
-            i = perm[start:start + mb]
-            log_std = self._log_std()
-            logp = gaussian_log_prob(raw[:, i], self._mean(obs[:, i]), log_std)
-            entropy = (log_std + 1.4189385).expand_as(logp)
+        for i in minibatches(T * N, self.hp["minibatches"], self.gen):
+            logp, entropy = self.actor.log_prob(obs[:, i], raw[:, i])
             actor_loss = -masked_mean(logp * adv[:, i] + self.hp["entropy_coef"] * entropy, mask[:, i], 1).sum()
-            self.descend(self.actor_opt, actor_loss, self.actor)
+            descend(self.actor_opt, actor_loss, self.hp["max_grad_norm"], self.actor)
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item()}
-
-
-register("meanfield_ac", MeanFieldAC, kind="learner", family="centralised", reference=MeanFieldAC.reference,
-         trains=True)

@@ -6,80 +6,79 @@ Agent utilities Q_j(o_j, a_j) are mixed by a network whose non-negative weights 
 hypernetworks on the global state, Q_tot = M(Q_1, .., Q_n; s), so each agent's greedy action
 on its own utility is greedy on Q_tot. Feed-forward utilities: the observation already holds
 the last joint action, trust and t / horizon (the paper's GRU is for partial observability).
+Untrained, every greedy action is the middle bin (``nets.middle_preference``).
 
-How this stays honest about rewards (the issue's rule: each agent learns from its own
-reward; nothing may silently optimise the sum). A team value is every agent's value only
-when every agent gets the same reward, i.e. the reward layer is "cooperative"
-(mutuality 2). So ``factorisation`` is:
+How this stays honest about rewards (each agent learns from its own reward; nothing may
+silently optimise the sum). A team value is every agent's value only when every agent gets
+the same reward, i.e. the reward layer is "cooperative" (mutuality 2). So ``factorisation`` is:
 
 - ``"team"`` (what ``"auto"`` picks when mutuality == 2): the paper's QMIX, one mixer, the
   target is the common reward (the mean over active agents, equal to each agent's reward).
   Asked for with any other reward layer, it is refused with an error.
 - ``"per_agent"`` (``"auto"`` otherwise): **agent k has its own factorisation of its own
-  return**: its own utility network Q^k_j(o_j, .) for every agent j (how j's action bears
-  on k's return; j is told apart by the one-hot id in o_j) and its own mixer M_k, trained
-  on r_k alone. The next joint action in agent k's target is every agent's own greedy
-  choice (argmax_a Q^j_j(o'_j, a)), so each agent evaluates the others' actual policies
-  under its own reward and acts greedily on Q^k_k: a best response within its own monotonic
-  factorisation. Another agent's reward never reaches an owner's networks. The price: n
-  factorisations cost about n times the compute of one (n^2 utilities per sample).
+  return**, trained on r_k alone: its own mixer M_k and its own utility heads Q^k_j = h_kj(phi_j)
+  for every agent j (how j's action bears on k's return), on agent j's features phi_j(o_j).
+  Agent k's features are trained by agent k's factorisation only: in the others' they enter
+  as constants (a stopped gradient), so another agent's reward never reaches agent k's
+  networks. The next joint action in agent k's target is every agent's own greedy choice
+  (argmax_a Q^j_j(o'_j, a)), so each agent evaluates the others' actual policies under its
+  own reward and acts greedily on Q^k_k: a best response within its own monotonic
+  factorisation. The n^2 heads are linear, so n factorisations cost little more than one.
 
-``share_parameters=True`` shares the utility network (per_agent: between owners, with the
-owner's one-hot id appended); mixers are never shared. Exploration: epsilon-greedy, epsilon
-annealed linearly from ``eps_start`` to ``eps_end`` over ``eps_fraction`` of training.
+``share_parameters=True`` shares the feature network (and, per_agent, each owner's head over
+the agents it scores); mixers are never shared. Exploration: epsilon-greedy, epsilon annealed
+linearly from ``eps_start`` to ``eps_end`` over ``eps_fraction`` of the run's budget.
 """
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coopgym.baselines import register
-from coopgym.baselines.learners.common import (
-    AgentMLP, OffPolicyLearner, adam, bin_fractions, polyak)
+from coopgym.objectives import LEARNER_OBJECTIVES
+from coopgym.baselines.learners.base import OffPolicyLearner
+from coopgym.baselines.learners.nets import AgentMLP, adam, bin_fractions, descend, middle_preference, polyak
 
 COOPERATIVE = 2.0  # the reward layer's mutuality at which every agent's reward is the team mean
 
 
 class Utilities(nn.Module):
-    """Q^k_j(o_j, .) for the owners k of the factorisations (1 in team mode, n in per_agent mode)."""
+    """Q^k_j(o_j, .) = phi_j(o_j) W_kj + c_kj for the owners k of the factorisations (1 in team mode,
+    n in per_agent mode); phi_j is agent j's feature network (one hidden layer, ReLU)."""
 
-    def __init__(self, n: int, owners: int, d: int, hidden: int, bins: int, shared: bool):
+    def __init__(self, n: int, owners: int, d: int, hidden: int, fractions: torch.Tensor, shared: bool):
         super().__init__()
+        bins, agents = len(fractions), 1 if shared else n
         self.n, self.owners, self.shared = n, owners, shared
-        if shared:   # one network; per_agent: the owner's one-hot id appended
-            self.mlp = AgentMLP(1, d + (n if owners > 1 else 0), 0, [hidden, hidden], bins, "relu")
-        elif owners == 1:   # team: one network per agent j
-            self.mlp = AgentMLP(n, d, 0, [hidden, hidden], bins, "relu")
-        else:   # per_agent: one network per owner k, every owner reading every agent's observation
-            self.mlp = AgentMLP(owners, 0, d, [hidden, hidden], bins, "relu")
+        self.features = AgentMLP(agents, d, 0, [], hidden)
+        scale = 0.01 / math.sqrt(hidden)   # small utilities: the untrained argmax is the bias's middle bin
+        self.w = nn.Parameter(torch.randn(owners, agents, hidden, bins) * scale)
+        self.c = nn.Parameter(middle_preference(fractions).expand(owners, agents, 1, bins).clone())
 
-    def _owner_ids(self, owners_of_rows: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
-        return torch.cat([obs, F.one_hot(owners_of_rows, self.n).float()], -1)
+    def phi(self, obs: torch.Tensor) -> torch.Tensor:
+        n, B, d = obs.shape
+        x = obs.reshape(1, n * B, d) if self.shared else obs
+        return F.relu(self.features(x)).reshape(n, B, -1)
 
     def all(self, obs: torch.Tensor) -> torch.Tensor:
         """Every owner's utilities of every agent: obs (n, B, d) -> (K, n, B, bins)."""
-        n, B, d = obs.shape
-        K = self.owners
-        if K == 1:
-            return (self.mlp(obs.reshape(1, n * B, d)).reshape(n, B, -1) if self.shared else self.mlp(obs))[None]
-        if not self.shared:
-            return self.mlp(None, obs.reshape(n * B, d)).reshape(K, n, B, -1)
-        owner = torch.arange(K)[:, None, None].expand(K, n, B)
-        x = self._owner_ids(owner, obs[None].expand(K, -1, -1, -1))
-        return self.mlp(x.reshape(1, K * n * B, -1)).reshape(K, n, B, -1)
+        phi = self.phi(obs)
+        if self.owners == 1:
+            return torch.matmul(phi[None], self.w) + self.c
+        own = torch.eye(self.n, dtype=torch.bool)[:, :, None, None]            # (K, n, 1, 1): owner k, agent k
+        return torch.matmul(torch.where(own, phi[None], phi.detach()[None]), self.w) + self.c
 
     def own(self, obs: torch.Tensor) -> torch.Tensor:
         """Each agent's utility in its own factorisation (the team's in team mode): (n, B, bins)."""
-        n, B, d = obs.shape
+        phi = self.phi(obs)
         if self.owners == 1:
-            return self.all(obs)[0]
-        if not self.shared:
-            return self.mlp.each(obs)
-        x = self._owner_ids(torch.arange(n)[:, None].expand(n, B), obs)
-        return self.mlp(x.reshape(1, n * B, -1)).reshape(n, B, -1)
+            return torch.matmul(phi, self.w[0]) + self.c[0]
+        diag = torch.arange(self.n)
+        pick = (diag, torch.zeros_like(diag)) if self.shared else (diag, diag)
+        return torch.matmul(phi, self.w[pick]) + self.c[pick]
 
 
 class Mixer(nn.Module):
@@ -88,21 +87,23 @@ class Mixer(nn.Module):
     def __init__(self, owners: int, n: int, ds: int, embed: int, hyper_hidden: int):
         super().__init__()
         self.n, self.embed = n, embed
-        self.w1 = AgentMLP(owners, 0, ds, [hyper_hidden], n * embed, "relu")
+        self.w1 = AgentMLP(owners, 0, ds, [hyper_hidden], n * embed)
         self.b1 = AgentMLP(owners, 0, ds, [], embed)
-        self.w2 = AgentMLP(owners, 0, ds, [hyper_hidden], embed, "relu")
-        self.v = AgentMLP(owners, 0, ds, [embed], 1, "relu")
+        self.w2 = AgentMLP(owners, 0, ds, [hyper_hidden], embed)
+        self.v = AgentMLP(owners, 0, ds, [embed], 1)
 
     def forward(self, q: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """q (K, B, n) chosen utilities, state (B, ds) -> Q_tot (K, B)."""
         K, B, n = q.shape
-        w1 = self.w1(None, state).abs().reshape(K * B, n, self.embed)
-        h = F.elu(torch.bmm(q.reshape(K * B, 1, n), w1).reshape(K, B, self.embed) + self.b1(None, state))
+        w1 = self.w1(None, state).abs().reshape(K, B, n, self.embed)
+        h = F.elu((q[..., None] * w1).sum(-2) + self.b1(None, state))      # q W1: n is small, no batched matmul
         return (h * self.w2(None, state).abs()).sum(-1) + self.v(None, state)[..., 0]
 
 
 class QMIX(OffPolicyLearner):
     name = "qmix"
+    objective = LEARNER_OBJECTIVES["qmix"]
+    family = "centralised"
     reference = ("Rashid et al. 2018, QMIX: Monotonic Value Function Factorisation for Deep "
                  "Multi-Agent Reinforcement Learning")
     DEFAULTS = {"bins": 11, "lr": 5e-4, "tau": 0.01, "eps_start": 1.0, "eps_end": 0.05, "eps_fraction": 0.3,
@@ -119,40 +120,33 @@ class QMIX(OffPolicyLearner):
                 "Use factorisation='per_agent' (each agent factorises its own return) or reward='cooperative'.")
         return mode if mode != "auto" else ("team" if m == COOPERATIVE else "per_agent")
 
+    # -- networks: utilities and mixers, with Polyak-averaged targets
     def build(self) -> None:
         n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
         self.team = self.factorisation() == "team"
         owners = 1 if self.team else n
-        self.fractions = bin_fractions(int(self.hp["bins"]))
-        self.utilities = Utilities(n, owners, d, h, len(self.fractions), self.share_parameters)
+        self.fractions = bin_fractions(self.hp["bins"])
+        self.utilities = Utilities(n, owners, d, h, self.fractions, self.share_parameters)
         self.mixer = self.make_mixer(owners, n, ds)
         self.utilities_target, self.mixer_target = copy.deepcopy(self.utilities), copy.deepcopy(self.mixer)
-        self.make_optimisers()
+        self.opt = adam((self.utilities, self.hp["lr"]), (self.mixer, self.hp["lr"]))
 
     def make_mixer(self, owners: int, n: int, ds: int) -> nn.Module:
         return Mixer(owners, n, ds, self.hp["mixer_embed"], self.hp["hyper_hidden"])
 
-    def make_optimisers(self) -> None:
-        self.opt = adam([*self.utilities.parameters(), *self.mixer.parameters()], lr=self.hp["lr"])
-
-    def modules(self):
-        return {"utilities": self.utilities, "mixer": self.mixer, "utilities_target": self.utilities_target,
-                "mixer_target": self.mixer_target}
-
-    def policy_fractions(self, obs):
-        return self.fractions[self.utilities.own(obs.transpose(0, 1)).argmax(-1)].T
-
-    def epsilon(self) -> float:
-        span = max(1.0, self.hp["eps_fraction"] * self.total_steps)
-        progress = min(1.0, self.env_steps / span)
-        return self.hp["eps_start"] + progress * (self.hp["eps_end"] - self.hp["eps_start"])
+    # -- acting: greedy on the agent's own utility, epsilon-greedy when training
+    def policy(self, obs):
+        return self.fractions[self.utilities.own(obs).argmax(-1)]
 
     def explore(self, obs, state):
+        span = max(1.0, self.hp["eps_fraction"] * self.budget.total)
+        eps = self.hp["eps_start"] + min(1.0, self.budget.steps / span) * (self.hp["eps_end"] - self.hp["eps_start"])
         greedy = self.utilities.own(obs).argmax(-1)                                       # (n, N)
         random = torch.randint(len(self.fractions), greedy.shape, generator=self.gen)
-        pick = torch.rand(greedy.shape, generator=self.gen) < self.epsilon()
+        pick = torch.rand(greedy.shape, generator=self.gen) < eps
         return self.fractions[torch.where(pick, random, greedy)]
 
+    # -- training
     def mixed(self, utilities, mixer, obs, actions, active, state) -> torch.Tensor:
         """Q_tot^k of the joint action ``actions`` (n, B) bin indices, absent agents left out: (K, B)."""
         U = utilities.all(obs)                                                             # (K, n, B, bins)
@@ -160,25 +154,26 @@ class QMIX(OffPolicyLearner):
         return mixer(q.transpose(1, 2), state)
 
     def update(self, b) -> dict[str, float]:
-        bins = len(self.fractions)
-        actions = (b["actions"] * (bins - 1)).round().long()
+        actions = (b["actions"] * (len(self.fractions) - 1)).round().long()
         with torch.no_grad():
             chooser = self.utilities if self.hp["double_q"] else self.utilities_target
             a_next = chooser.own(b["next_obs"]).argmax(-1)                                 # each agent's own greedy
             q_next = self.mixed(self.utilities_target, self.mixer_target, b["next_obs"], a_next,
                                 b["next_active"], b["next_state"])
             if self.team:   # cooperative: every active agent's reward is the same team reward
-                reward = (b["rewards"] * b["active"]).sum(0, keepdim=True) / b["active"].sum(0).clamp(min=1.0)
-                weight = (b["active"].sum(0, keepdim=True) > 0).float()
+                reward = masked_mean_over_agents(b["rewards"], b["mask"])
+                weight = (b["mask"].sum(0, keepdim=True) > 0).float()
             else:           # agent k's factorisation learns agent k's reward
-                reward, weight = b["rewards"], b["active"]
-            y = reward + self.hp["gamma"] * (1.0 - b["done"]) * q_next
+                reward, weight = b["rewards"], b["mask"]
+            y = reward + b["discount"] * q_next
         q = self.mixed(self.utilities, self.mixer, b["obs"], actions, b["active"], b["state"])
         loss = (((q - y) ** 2 * weight).sum(1) / weight.sum(1).clamp(min=1.0)).sum()
-        self.descend(self.opt, loss, self.utilities, self.mixer)
+        descend(self.opt, loss, self.hp["max_grad_norm"], self.utilities, self.mixer)
         polyak(self.utilities_target, self.utilities, self.hp["tau"])
         polyak(self.mixer_target, self.mixer, self.hp["tau"])
-        return {"loss": loss.item(), "epsilon": self.epsilon()}
+        return {"loss": loss.item()}
 
 
-register("qmix", QMIX, kind="learner", family="centralised", reference=QMIX.reference, trains=True)
+def masked_mean_over_agents(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(n, B) -> (1, B): the mean over the agents in ``mask``."""
+    return (x * mask).sum(0, keepdim=True) / mask.sum(0, keepdim=True).clamp(min=1.0)

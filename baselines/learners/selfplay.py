@@ -1,16 +1,14 @@
-"""SelfPlay-PPO: one stable-baselines3 PPO policy playing every seat against itself (self-play as in
-Tesauro 1995 and Bansal et al. 2018, "Emergent Complexity via Multi-Agent Competition").
+"""SelfPlay-PPO: one PPO policy playing every seat against itself (self-play as in Tesauro 1995
+and Bansal et al. 2018, "Emergent Complexity via Multi-Agent Competition").
 
-Parameter sharing is the point of this learner: one actor and one critic for all seats
-(seats x copies of the batched games form one SB3 VecEnv; the observation carries the
-seat's one-hot id, so seats with different endowments can still act differently). Every
-sample keeps **its own seat's** reward from the reward layer, never a sum; the shared
-parameters follow the sum of the seats' own policy gradients. ``share_parameters=False``
-is refused (that is IPPO).
+IPPO (see :mod:`ippo`) with parameter sharing as the point of the learner: one actor and one
+critic for all seats (the observation carries the seat's one-hot id, so seats with different
+endowments can still act differently). Every sample keeps **its own seat's** reward from the
+reward layer, never a sum; the shared parameters follow the sum of the seats' own policy
+gradients. ``share_parameters=False`` is refused (that is IPPO).
 """
 from __future__ import annotations
 
-from coopgym.baselines import register
 from coopgym.baselines.learners.ippo import IPPO
 
 
@@ -23,7 +21,3 @@ class SelfPlayPPO(IPPO):
         if not share_parameters:
             raise ValueError("selfplay_ppo is one policy for every seat: share_parameters=False is IPPO")
         super().__init__(seed, True, **hyperparameters)
-
-
-register("selfplay_ppo", SelfPlayPPO, kind="learner", family="independent", reference=SelfPlayPPO.reference,
-         trains=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from coopgym.baselines import register
 from coopgym.baselines.learners.qmix import QMIX
 
 
@@ -29,9 +28,7 @@ class VDN(QMIX):
     name = "vdn"
     reference = ("Sunehag et al. 2018, Value-Decomposition Networks For Cooperative Multi-Agent Learning "
                  "Based On Team Reward")
+    NOT_USED = ("mixer_embed", "hyper_hidden")
 
     def make_mixer(self, owners: int, n: int, ds: int) -> nn.Module:
         return SumMixer()
-
-
-register("vdn", VDN, kind="learner", family="centralised", reference=VDN.reference, trains=True)

@@ -13,6 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from coopgym.policy import Policy
+from coopgym.registry import make_policy
 from coopgym.spec import ACTION_UNITS
 
 DEFAULT_COPLAYER = "heuristic/tit_for_tat"
@@ -21,8 +22,6 @@ DEFAULT_COPLAYER = "heuristic/tit_for_tat"
 class Control:
     def __init__(self, game, focal: int = 0, coplayers: str | Policy | Sequence = DEFAULT_COPLAYER,
                  joint: bool = False, action_units: str = "endowment"):
-        from coopgym.baselines import make_policy  # the registry imports adapters' users lazily
-
         self.game, n = game, game.n
         if action_units not in ACTION_UNITS:
             raise ValueError(f"unknown action_units {action_units!r}; choose one of {list(ACTION_UNITS)}")

@@ -9,7 +9,10 @@ def configure(parser):
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--quick", action="store_true", help="fewer sizes, shorter timings")
     parser.add_argument("--policies", nargs="?", const="all", default=None,
-                        help="also measure training throughput of learners (comma-separated names or 'all')")
+                        help="also measure training throughput of learners (comma-separated names or 'all'), "
+                             "one torch thread, beside the bare environment in the same run")
+    parser.add_argument("--policy-env", default="SLCD-v0", help="environment of the --policies runs")
+    parser.add_argument("--policy-steps", type=int, default=100_000, help="env-steps of each --policies run")
     parser.add_argument("--runner", action="store_true", help="also measure the runner's overhead")
     parser.add_argument("--oracles", action="store_true", help="also time the batched equilibrium solver")
 
@@ -48,7 +51,7 @@ def run(args) -> int:
         report["oracles"] = _optional("coopgym.oracles.tr1", "bench_equilibrium")
     if args.policies:
         names = None if args.policies == "all" else args.policies.split(",")
-        report["policies"] = bench.policy_rates(names)
+        report["policies"] = bench.policy_rates(names, args.policy_steps, args.policy_env)
     if args.runner:
         report["runner"] = _optional("coopgym.runner.sweep", "bench_runner")
     if args.json:
@@ -69,7 +72,13 @@ def run(args) -> int:
             ("ns_per_trust_pair", "ns / trust pair")])
     _table("One environment per mechanism class (multi-agent vector env)", report["mechanisms"],
            [("env", "env"), ("n", "n"), ("N", "N"), ("env_steps_per_s", "env-steps/s")])
-    for key in ("oracles", "policies", "runner"):
+    if "policies" in report:
+        _table("Learners: training env-steps/s (one torch thread) beside the bare env stepping the same number of "
+               "games, timed just before and after (ratio = bare / learner)", report["policies"],
+               [("policy", "learner"), ("env", "env"), ("num_envs", "games"), ("steps", "env-steps"),
+                ("seconds", "seconds"), ("env_steps_per_s", "env-steps/s"), ("bare_env_steps_per_s", "bare env"),
+                ("ratio", "ratio")])
+    for key in ("oracles", "runner"):
         if key in report:
             rows = report[key] if isinstance(report[key], list) else [report[key]]
             _table(key, rows, [(c, c) for c in rows[0]] if rows else [])

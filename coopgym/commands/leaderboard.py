@@ -1,21 +1,32 @@
-"""`coopgym leaderboard [reproduce ROW]`: mean and IQM with stratified bootstrap 95 % intervals,
-scores normalised between the random policy (0) and the equilibrium oracle (1), gap % and ranks."""
+"""`coopgym leaderboard [reproduce ROW]`: every run metric per environment and per mechanism class, raw and
+normalised between the random policy (0) and the best reference policy (1), with bootstrap intervals
+(per environment: the mean over seeds; per class: the IQM over runs x tasks of a common task set)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from coopgym.runner.metrics import METRICS
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="*", metavar="reproduce ROW",
-                        help="re-run one row (its number or key env|reward|policy) and check its interval")
+                        help="re-run one row (its number or key env|reward|policy): determinism and agreement")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--ledger", metavar="PATH", help="run ledger (default: $COOPGYM_LEDGER or coopgym-runs/ledger.db)")
     src.add_argument("--corpus", metavar="DIR", help="an exported corpus instead of a ledger")
+    parser.add_argument("--metric", choices=tuple(METRICS), default="return",
+                        help="the ranking metric (default: return, the per-capita return of the reward in effect)")
     parser.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
+    parser.add_argument("--level", choices=("all", "class", "env"), default="all",
+                        help="which tables: per class, per environment (with the scales), or all")
+    parser.add_argument("--kinds", default=None, metavar="K[,K]",
+                        help="show only these policy kinds (learner, oracle, heuristic, constant, probe); "
+                             "ranks stay those among all policies")
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
     parser.add_argument("--reps", type=int, default=2000, help="bootstrap replicates (default 2000)")
-    parser.add_argument("--new-seeds", action="store_true", help="reproduce with fresh seeds (a replication)")
+    parser.add_argument("--new-seeds", action="store_true",
+                        help="reproduce on fresh seeds (a replication: agreement only)")
     parser.add_argument("--workers", type=int, default=None, help="parallel re-runs for reproduce")
     parser.add_argument("--run-fn", default=None, help=argparse.SUPPRESS)
 
@@ -27,22 +38,19 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"unexpected arguments {' '.join(args.action)}; usage: coopgym leaderboard reproduce ROW")
     if args.reps < 100:
         raise ValueError(f"--reps must be >= 100, got {args.reps}")
-    lb = lbm.build(lbm.records_from(args.ledger, args.corpus), reps=args.reps)
+    kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
+    lb = lbm.build(lbm.records_from(args.ledger, args.corpus), metric=args.metric, reps=args.reps)
     if args.action:
-        res = lbm.reproduce(lb, args.action[1], run_fn=args.run_fn, workers=args.workers, new_seeds=args.new_seeds)
-        iqm, lo, hi = res["published_iqm"]
-        how = "fresh seeds" if res["new_seeds"] else "the same seeds"
-        print(f"row {res['row']} {res['key']}: re-ran {res['runs']} runs with {how}")
-        print(f"  published IQM {iqm:.4f} [95% CI {lo:.4f}, {hi:.4f}]; new IQM {res['new_iqm']:.4f}: "
-              + ("inside the interval" if res["inside"] else "OUTSIDE the interval"))
-        if res["identical"] is not None:
-            print("  returns identical to the recorded ones" if res["identical"]
-                  else "  returns differ from the recorded ones (the run is not deterministic)")
-        return 0 if res["inside"] and res["identical"] is not False else 1
-    text = lbm.render(lb, args.format)
+        from coopgym.runner.reproduce import reproduce
+
+        verdict = reproduce(lb, args.action[1], run_fn=args.run_fn, workers=args.workers, new_seeds=args.new_seeds)
+        print("\n".join(verdict.lines()))
+        print("reproduced" if verdict.ok else "NOT reproduced")
+        return 0 if verdict.ok else 1
+    text = lbm.render(lb, args.format, kinds=kinds, level=args.level)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out} ({len(lb.rows)} rows)")
+        print(f"wrote {args.out} ({len(lb.rows)} environment rows, {len(lb.classes)} class rows)")
     else:
         print(text, end="")
     return 0

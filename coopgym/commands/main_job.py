@@ -29,7 +29,7 @@ def run(args) -> int:
         records = [r for r in book.records() if r.config_hash in wanted]
     print(summary.line())
     board = leaderboard.build(records)
-    print(leaderboard.render(board, "table"))
+    print(leaderboard.render(board, "table", level="class"))
     report = write_report(records, out / "report.html", title="coopgym main job", source=str(ledger_path))
     print(f"report: {report.resolve()}")
     return 0 if summary.failed == 0 else 1

@@ -1,4 +1,4 @@
-"""`coopgym policies`: the policy registry (kind, family, reference, whether it trains)."""
+"""`coopgym policies`: the policy registry (kind, family, reference, whether it trains, its objective)."""
 from __future__ import annotations
 
 import json
@@ -11,19 +11,26 @@ def configure(parser):
     parser.add_argument("--kind", default=None, help="only this kind: learner, oracle, heuristic, constant, probe")
     parser.add_argument("--family", default=None, help="only this family, e.g. independent, centralised")
     parser.add_argument("--json", action="store_true",
-                        help="print a JSON list of {name, kind, family, trains, reference}")
+                        help="print a JSON list of {name, kind, family, trains, reference, objective}")
+
+
+def objective(entry) -> str:
+    """What a registered policy does or optimises: the registry's text for the lazily imported oracles
+    and learners (``coopgym.objectives``), the ``objective`` of every other (cheap) policy."""
+    return entry.objective or getattr(entry.factory(), "objective", "")
 
 
 def rows(kind: str | None = None, family: str | None = None) -> list[dict]:
-    from coopgym.baselines import REGISTRY
+    from coopgym.registry import REGISTRY
 
-    return [{"name": e.name, "kind": e.kind, "family": e.family, "trains": e.trains, "reference": e.reference}
+    return [{"name": e.name, "kind": e.kind, "family": e.family, "trains": e.trains, "reference": e.reference,
+             "objective": objective(e)}
             for e in REGISTRY.values()
             if (kind is None or e.kind == kind) and (family is None or e.family == family)]
 
 
 def run(args) -> int:
-    from coopgym.baselines import REGISTRY
+    from coopgym.registry import REGISTRY
 
     kinds = sorted({e.kind for e in REGISTRY.values()})
     if args.kind is not None and args.kind not in kinds:

@@ -1,5 +1,6 @@
-"""`coopgym report`: a self-contained HTML page with the leaderboard and plots (learning curves,
-reward-mode ablation per mechanism class, trust trajectories, audit classes)."""
+"""`coopgym report`: a self-contained HTML page with the leaderboard and plots (learning curves from the
+evaluation points, performance profiles, probability of improvement, the reward-mode ablation on material
+welfare, trust trajectories, audit classes)."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", default="coopgym-report.html", help="output HTML file")
     parser.add_argument("--audit", metavar="FILE", help="audit results JSON ({env: class} or [{env, class}])")
     parser.add_argument("--title", default="coopgym report")
+    parser.add_argument("--metric", default="return",
+                        choices=("return", "welfare", "equality", "cooperation", "trust"),
+                        help="the ranking metric of the tables, profiles and curves (default: return)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     records = lbm.records_from(args.ledger, args.corpus)
     audit = report.load_audit(args.audit) if args.audit else None
-    path = report.write_report(records, args.out, title=args.title, audit=audit,
+    path = report.write_report(records, args.out, title=args.title, audit=audit, metric=args.metric,
                                source=args.corpus or args.ledger or "the default ledger")
     print(f"wrote {path} ({len(records)} runs)")
     return 0

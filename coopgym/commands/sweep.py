@@ -20,6 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="private, integrated, cooperative or m=<mutuality in [0,2]> (default: all three modes)")
     grid.add_argument("--seeds", default=None, help="seeds, e.g. 0,1,2 or 0-6 (default: 0)")
     grid.add_argument("--steps", default=None, help="training budgets in env steps (default: 0)")
+    grid.add_argument("--eval-at", default=None,
+                      help="learning-curve points in env-steps for the learners, e.g. 0,5000,20000 (default: none)")
     grid.add_argument("--eval-episodes", type=int, default=None, help="evaluation episodes per run (default: 10)")
     grid.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                       help="extra environment option (repeatable), e.g. --option n_agents=3")
@@ -30,6 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="parallel runs (default: CPU count; 1 runs in this process; with Ray: CPUs of a local Ray)")
     run.add_argument("--address", help="Ray cluster address (e.g. auto or ray://head:10001); local Ray when omitted")
     run.add_argument("--skip-failed", action="store_true", help="do not retry runs recorded as failed")
+    run.add_argument("--time-limit", type=float, default=None, metavar="HOURS",
+                     help="start no run after this many hours (runs in flight finish); run again to go on")
     run.add_argument("--dry-run", action="store_true", help="print the plan and what is left to run; run nothing")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--run-fn", default=None, help=argparse.SUPPRESS)  # "module:function", for tests and plugins
@@ -40,7 +44,7 @@ def build_plan(args: argparse.Namespace):
     from coopgym.runner import plan
     from coopgym.runner.ledger import default_ledger_path
 
-    flags = {k: getattr(args, k) for k in ("policies", "envs", "rewards", "seeds", "steps", "eval_episodes")}
+    flags = {k: getattr(args, k) for k in ("policies", "envs", "rewards", "seeds", "steps", "eval_at", "eval_episodes")}
     if args.plan:
         given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
         given += ["--option"] if args.option else []
@@ -52,7 +56,7 @@ def build_plan(args: argparse.Namespace):
         missing = [f"--{k}" for k in ("policies", "envs") if not flags[k]]
         if missing:
             raise plan.PlanError(f"missing {' and '.join(missing)} (or give a --plan FILE)")
-        defaults = {"rewards": "all", "seeds": "0", "steps": "0", "eval_episodes": 10}
+        defaults = {"rewards": "all", "seeds": "0", "steps": "0", "eval_at": (), "eval_episodes": 10}
         grid = {k: (v if v is not None else defaults.get(k)) for k, v in flags.items()}
         configs = plan.expand(**grid, options=plan.parse_options(args.option))
         ledger = args.ledger
@@ -63,13 +67,16 @@ def run(args: argparse.Namespace) -> int:
     from coopgym.runner.sweep import plan_text, run_sweep
 
     configs, ledger = build_plan(args)
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise ValueError(f"--time-limit must be a positive number of hours, got {args.time_limit}")
     if args.dry_run:
         print(plan_text(configs, ledger, retry_failed=not args.skip_failed))
         return 0
     try:
         summary = run_sweep(configs, ledger, backend=args.backend, workers=args.workers, address=args.address,
                             run_fn=args.run_fn, retry_failed=not args.skip_failed,
-                            progress=not args.no_progress and sys.stderr.isatty())
+                            progress=not args.no_progress and sys.stderr.isatty(),
+                            time_limit=None if args.time_limit is None else args.time_limit * 3600)
     except KeyboardInterrupt:
         print(f"interrupted: every finished run is in {ledger}; run the same command again to resume",
               file=sys.stderr)

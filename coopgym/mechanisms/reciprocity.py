@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from coopgym.mechanisms.trust import TrustParams, trust_signal, trust_update
+from coopgym.mechanisms.trust import TrustParams, signal_gain, trust_signal, trust_update
 
 ALPHA_R = 0.12
 DELTA = 0.05
@@ -202,7 +202,7 @@ def simulate(a0, baseline, e, D, T0, rho0, eta, kappa, k, lambda_R, omega, steps
         bounds.append(reciprocity_weights(T, D, rho0, eta, lambda_R, omega).sum(axis=-1))
         a_next = _evolve(a, recip, b, e_v, alpha_r, delta)
         if trust is not None:
-            T, R = trust_update(T, R, trust_signal(a, b, t_sigma, trust.kappa), D, trust)
+            T, R = trust_update(T, R, trust_signal(a, b, signal_gain(trust.kappa, t_sigma)), D, trust)
         if record_trust:
             trusts.append(T)
         history, count = push_history(history, count, a)

@@ -41,13 +41,21 @@ class TrustParams:
         return cls(lp, lm, mu_R, delta_R, xi, kappa, T0, R0)
 
 
-def trust_signal(a: np.ndarray, baseline: np.ndarray, sigma: np.ndarray, kappa: float) -> np.ndarray:
-    """s_j = tanh(kappa * (a_j - b_j) / sigma_j): what agent j's action says to every partner.
+def trust_signal(a: np.ndarray, baseline: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """s_j = tanh(kappa (a_j - b_j) / sigma_j): what agent j's action says to every partner, with
+    ``gain`` = kappa / sigma_j (``signal_gain``), computed as tanh((a_j - b_j) * gain_j).
 
-    The signal depends only on the observed agent j, so it is returned per agent
-    (shape (..., n)) and broadcast over observers i by ``trust_update``.
+    The one place the signal is computed (the games, the oracles and the validation suites
+    call it), so it rounds the same everywhere. It depends only on the observed agent j,
+    so it is returned per agent (shape (..., n)) and broadcast over observers i by
+    ``trust_update``.
     """
-    return np.tanh(kappa * (a - baseline) / sigma)
+    return np.tanh((a - baseline) * gain)
+
+
+def signal_gain(kappa: float, sigma: np.ndarray) -> np.ndarray:
+    """kappa / sigma_j, the factor of ``trust_signal`` (a game computes it once)."""
+    return kappa / sigma
 
 
 def pair_rates(D: np.ndarray, p: TrustParams) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The behavioural audit (SPEC section 9): does defection pay while the partners lose?
 
-The probes (``coopgym.baselines.probes``) run through the same runner and
+The probes (``coopgym.runner.probes``) run through the same runner and
 ledger as every other policy. For each environment, reward mode and seed, a
 defection probe is *exploitative* when agent 0 ends with more than under the
 all-cooperate reference (``probe/cooperate``) while the partners' mean return
@@ -25,14 +25,14 @@ CLASSES = ((0.0, "immune"), (0.25, "narrowly vulnerable"), (0.60, "vulnerable"),
 
 
 def defection_probes() -> list[str]:
-    from coopgym.baselines.probes import probes
+    from coopgym.runner.probes import probes
 
     return [p for p in probes() if p.startswith("probe/temporal/") or "/cut50_" in p]
 
 
 def audit_plan(envs: Sequence[str], rewards: Sequence[str], seeds: Sequence[int], eval_episodes: int = 4) -> list[RunConfig]:
     """Every probe (static and temporal) and the reference, on every env x reward x seed."""
-    from coopgym.baselines.probes import probes
+    from coopgym.runner.probes import probes
 
     return [RunConfig(policy=p, env=e, reward=r, seed=s, steps=0, eval_episodes=eval_episodes)
             for e in envs for r in rewards for s in seeds for p in probes()]

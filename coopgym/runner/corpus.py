@@ -1,17 +1,21 @@
-"""The corpus: a ledger exported as JSONL + Parquet with Croissant 1.0 metadata (CC-BY-4.0).
+"""The corpus: a ledger exported as Parquet with Croissant 1.0 metadata (CC-BY-4.0).
 
-Both files hold the same flat table, one row per run: scalars as columns,
-list- and dict-valued fields (per-agent returns, learning curve, trust
-trajectory, options, versions) as JSON text, so that one Croissant record
-set describes either file. Non-finite floats are written as null. Read through
-mlcroissant, the Parquet record set (``runs``) gives the ledger's records exactly;
-the JSONL one (``runs_jsonl``) goes through ``pandas.read_json``, whose fast float
-parser keeps about 15 significant digits of the scalar float columns (the
-``json`` module reads the JSONL file exactly).
+``runs.parquet`` holds one flat row per run: scalars as columns, one float column per run metric
+(``return``, ``welfare``, ``equality``, ``cooperation``, ``trust``: :mod:`coopgym.runner.metrics`), and the
+list- and dict-valued fields (per-agent returns, learning curve points, training curve, trust trajectory,
+options, versions) as JSON text, so one Croissant record set describes the file and mlcroissant reads it.
+Non-finite floats are written as null. Read back (:func:`load_corpus`, or mlcroissant), the records equal the
+ledger's exactly. Only the Parquet file and the metadata are released (and kept in git); JSON Lines is an
+export on request (``--jsonl``), the same rows one per line, not described by the metadata.
+
+A partial build (a resumable plan interrupted, or exported before it finished) says so: the metadata's
+description and the build status give how many of the plan's runs it holds.
 
 ``mlcroissant`` validation does not flag every missing required Croissant 1.0
 field (creator, datePublished), so :func:`check_metadata` checks the required
 fields, the license and the files' sha256 itself, before asking mlcroissant.
+Corpora of the first release (v1: JSONL and Parquet, no metric columns) still load: their records are
+converted as :meth:`RunRecord.from_dict` describes.
 """
 from __future__ import annotations
 
@@ -23,20 +27,22 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from .records import RunRecord
+from .metrics import METRICS
+from .records import LEGACY_FIELDS, RunRecord
 
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"  # CC-BY-4.0
 PROJECT_URL = "https://github.com/coopgym/coopgym"  # set --url to the corpus' published location
 METADATA, JSONL, PARQUET = "croissant.json", "runs.jsonl", "runs.parquet"
-RECORD_SETS = {"runs": PARQUET, "runs_jsonl": JSONL}
+RECORD_SET = "runs"
 REQUIRED = ("@context", "@type", "conformsTo", "name", "description", "license", "url", "creator",
             "datePublished", "distribution", "recordSet")
 CITE = ("@misc{coopgym_corpus, title = {coopgym run corpus: mixed-motive multi-agent RL under strategic "
         "coopetition}, note = {environments after arXiv:2510.18802, 2510.24909, 2601.16237, 2604.01240}}")
 
 # (column, Croissant dataType, description); JSON marks a JSON-encoded text column.
-JSON_COLUMNS = ("options", "versions", "mean_return", "std_return", "learning_curve", "trajectory")
+JSON_COLUMNS = ("options", "eval_at", "versions", "mean_return", "std_return", "evaluations", "learning_curve",
+                "trajectory")
 COLUMNS = (
     ("config_hash", "sc:Text", "sha256 of the canonical JSON of the run config; the record's key"),
     ("policy", "sc:Text", "policy name in the coopgym registry (e.g. ippo, constant/50, oracle/equilibrium)"),
@@ -46,26 +52,26 @@ COLUMNS = (
     ("steps", "sc:Integer", "training budget in environment steps (0: the policy does not train)"),
     ("eval_episodes", "sc:Integer", "evaluation episodes"),
     ("options", "sc:Text", "JSON object: extra environment options"),
+    ("eval_at", "sc:Text", "JSON list: env-step counts at which the learner was evaluated during training"),
     ("status", "sc:Text", "ok or failed"),
     ("error", "sc:Text", "error summary of a failed run (null if ok)"),
     ("started_at", "sc:DateTime", "start time, ISO-8601 UTC"),
     ("finished_at", "sc:DateTime", "end time, ISO-8601 UTC"),
-    ("train_seconds", "sc:Float", "training wall time in seconds"),
-    ("eval_seconds", "sc:Float", "evaluation wall time in seconds"),
-    ("versions", "sc:Text", "JSON object: Python and library versions"),
-    ("n_agents", "sc:Integer", "number of agents"),
+    ("train_seconds", "sc:Float", "training wall time in seconds (learning-curve evaluations excluded)"),
+    ("eval_seconds", "sc:Float", "evaluation wall time in seconds (learning-curve evaluations included)"),
+    ("versions", "sc:Text", "JSON object: Python and library versions, and the code's git commit"),
+    ("n_agents", "sc:Integer", "number of agents (seats)"),
     ("mean_return", "sc:Text", "JSON list: mean evaluation return per agent"),
     ("std_return", "sc:Text", "JSON list: standard deviation of the evaluation return per agent"),
-    ("cooperation_rate", "sc:Float", "mean cooperation rate a_i / e_i over agents and steps"),
-    ("final_trust", "sc:Float", "mean trust at the end of evaluation episodes (null without trust)"),
-    ("oracle_return", "sc:Float", "equilibrium oracle's mean return per agent on the same env and reward"),
-    ("gap_to_oracle", "sc:Float", "(R - R_oracle) / |R_oracle| x 100, R the mean over agents"),
-    ("learning_curve", "sc:Text", "JSON list of [step, mean return] pairs"),
+    *((m, "sc:Float", desc) for m, desc in METRICS.items()),
+    ("evaluations", "sc:Text", "JSON list: the learning curve, one object {steps, return, welfare, equality, "
+                               "cooperation, trust} per evaluation point inside the training run"),
+    ("learning_curve", "sc:Text", "JSON list of [env_steps, mean return of the training episodes]"),
     ("mechanism", "sc:Text", "mechanism class of the environment (TR-1 .. TR-4)"),
     ("trajectory", "sc:Text", "JSON list: mean trust per evaluation step (null if not recorded)"),
 )
 _INT = {c for c, t, _ in COLUMNS if t == "sc:Integer"}
-_FLOAT = {c for c, t, _ in COLUMNS if t == "sc:Float"}
+_FLOAT = {c for c, t, _ in COLUMNS if t == "sc:Float"} | set(LEGACY_FIELDS)
 _TIME = {c for c, t, _ in COLUMNS if t == "sc:DateTime"}
 
 
@@ -89,6 +95,7 @@ def _context() -> dict[str, Any]:
 def record_row(record: RunRecord) -> dict[str, Any]:
     """A record as one flat corpus row."""
     data = record.to_dict()
+    data.update({m: record.metrics.get(m) for m in METRICS})
     row = {}
     for col, _, _ in COLUMNS:
         value = data[col]
@@ -102,10 +109,10 @@ def record_row(record: RunRecord) -> dict[str, Any]:
 
 
 def row_record(row: dict[str, Any]) -> RunRecord:
-    """Inverse of :func:`record_row` (accepts bytes for text, as mlcroissant returns them)."""
+    """Inverse of :func:`record_row` (accepts bytes for text, as mlcroissant returns them; and the rows of a
+    v1 corpus, converted by :meth:`RunRecord.from_dict`)."""
     data = {}
-    for col, _, _ in COLUMNS:
-        value = row.get(col)
+    for col, value in row.items():
         if isinstance(value, bytes):
             value = value.decode("utf-8")
         if value is not None:
@@ -119,9 +126,14 @@ def row_record(row: dict[str, Any]) -> RunRecord:
                 value = float(value)
                 value = value if math.isfinite(value) else None
         data[col] = value
-    for col, default in (("options", {}), ("versions", {}), ("mean_return", []), ("std_return", []),
-                         ("learning_curve", []), ("train_seconds", 0.0), ("eval_seconds", 0.0)):
-        data[col] = default if data[col] is None else data[col]
+    metrics = {m: data.pop(m) for m in METRICS if m in data}
+    if metrics and data.get("status") == "ok":
+        data["metrics"] = metrics
+    for col, default in (("options", {}), ("eval_at", []), ("versions", {}), ("mean_return", []),
+                         ("std_return", []), ("evaluations", []), ("learning_curve", []), ("train_seconds", 0.0),
+                         ("eval_seconds", 0.0)):
+        if data.get(col) is None:
+            data[col] = default
     return RunRecord.from_dict(data)
 
 
@@ -157,23 +169,19 @@ def _write_parquet(rows: list[dict], path: Path) -> None:
 
 def metadata(dir_: Path, *, name: str, description: str, url: str, creator: str,
              date_published: str, n_runs: int) -> dict[str, Any]:
-    """Croissant 1.0 JSON-LD describing the files in ``dir_``."""
+    """Croissant 1.0 JSON-LD describing ``runs.parquet`` in ``dir_``."""
     from .records import library_versions
 
-    files = [{"@type": "cr:FileObject", "@id": fname, "name": fname, "contentUrl": fname,
-              "encodingFormat": fmt, "sha256": _sha256(dir_ / fname),
-              "description": f"{n_runs} run records, {label}"}
-             for fname, fmt, label in ((PARQUET, "application/x-parquet", "Parquet"),
-                                       (JSONL, "application/jsonlines", "JSON Lines, one run per line"))]
-    files[1]["sameAs"] = PARQUET
-    record_sets = [{"@type": "cr:RecordSet", "@id": rs, "name": rs,
-                    "description": f"One record per run, read from {fname}.",
-                    "key": {"@id": f"{rs}/config_hash"},
-                    "field": [{"@type": "cr:Field", "@id": f"{rs}/{col}", "name": col, "description": desc,
+    files = [{"@type": "cr:FileObject", "@id": PARQUET, "name": PARQUET, "contentUrl": PARQUET,
+              "encodingFormat": "application/x-parquet", "sha256": _sha256(dir_ / PARQUET),
+              "description": f"{n_runs} run records, Parquet"}]
+    record_sets = [{"@type": "cr:RecordSet", "@id": RECORD_SET, "name": RECORD_SET,
+                    "description": f"One record per run, read from {PARQUET}.",
+                    "key": {"@id": f"{RECORD_SET}/config_hash"},
+                    "field": [{"@type": "cr:Field", "@id": f"{RECORD_SET}/{col}", "name": col, "description": desc,
                                "dataType": dtype,
-                               "source": {"fileObject": {"@id": fname}, "extract": {"column": col}}}
-                              for col, dtype, desc in COLUMNS]}
-                   for rs, fname in RECORD_SETS.items()]
+                               "source": {"fileObject": {"@id": PARQUET}, "extract": {"column": col}}}
+                              for col, dtype, desc in COLUMNS]}]
     return {"@context": _context(), "@type": "sc:Dataset", "name": name, "description": description,
             "conformsTo": CROISSANT_1_0, "license": LICENSE, "url": url, "citeAs": CITE,
             "creator": {"@type": "sc:Organization", "name": creator}, "datePublished": date_published,
@@ -182,11 +190,21 @@ def metadata(dir_: Path, *, name: str, description: str, url: str, creator: str,
             "distribution": files, "recordSet": record_sets}
 
 
+def completeness(records: list[RunRecord], planned: int | None) -> str:
+    """How much of the plan a corpus holds, e.g. ``31,500 of 31,500 planned runs (31,498 ok, 2 failed)``."""
+    ok = sum(r.status == "ok" for r in records)
+    held = f"{len(records):,} of {planned:,} planned runs" if planned else f"{len(records):,} runs"
+    partial = " (a partial build: the rest is still to run)" if planned and len(records) < planned else ""
+    return f"{held} ({ok:,} ok, {len(records) - ok:,} failed){partial}"
+
+
 def export_corpus(records: Iterable[RunRecord], out_dir: str | os.PathLike, *, name: str = "coopgym-runs",
                   description: str | None = None, url: str = PROJECT_URL, creator: str = "coopgym contributors",
-                  date_published: str | None = None, include_failed: bool = True,
-                  validate: bool = True) -> Path:
-    """Write runs.jsonl, runs.parquet and croissant.json into ``out_dir``; returns the metadata path."""
+                  date_published: str | None = None, include_failed: bool = True, planned: int | None = None,
+                  jsonl: bool = False, validate: bool = True) -> Path:
+    """Write runs.parquet and croissant.json into ``out_dir`` (and runs.jsonl if ``jsonl``; a runs.jsonl left
+    from an earlier export is removed otherwise, since it would no longer match); returns the metadata path.
+    ``planned``: the number of runs of the plan the records come from (a partial build says so)."""
     recs = [r for r in records if include_failed or r.status == "ok"]
     if not recs:
         raise CorpusError("nothing to export: the ledger holds no runs" + ("" if include_failed else " with status ok"))
@@ -197,22 +215,53 @@ def export_corpus(records: Iterable[RunRecord], out_dir: str | os.PathLike, *, n
     date = date_published or _dt.date.today().isoformat()
     _dt.date.fromisoformat(date[:10])  # raises ValueError on a malformed date
 
-    def jsonl(path: Path) -> None:
+    def write_jsonl(path: Path) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             for row in rows:
                 fh.write(json.dumps(row, sort_keys=False, allow_nan=False) + "\n")
 
-    _write_atomic(out / JSONL, jsonl)
+    if jsonl:
+        _write_atomic(out / JSONL, write_jsonl)
+    elif (out / JSONL).exists():
+        (out / JSONL).unlink()
     _write_atomic(out / PARQUET, lambda p: _write_parquet(rows, p))
-    desc = description or (f"{len(rows)} runs of coopgym policies on strategic-coopetition environments: "
-                           "config, status, timings, per-agent returns, cooperation, trust, gap to the "
-                           "equilibrium oracle, learning curves.")
+    desc = description or ("Runs of coopgym policies on strategic-coopetition environments: config, status, "
+                           "timings, library versions, per-agent returns, the run metrics (per-capita return, "
+                           "material welfare, equality, cooperation, final trust) and learning curves.")
+    desc = f"{desc} This release: {completeness(recs, planned)}."
     md = metadata(out, name=name, description=desc, url=url, creator=creator, date_published=date,
                   n_runs=len(rows))
     _write_atomic(out / METADATA, lambda p: p.write_text(json.dumps(md, indent=2), encoding="utf-8"))
     if validate:
         validate_corpus(out)
     return out / METADATA
+
+
+STATUS_BEGIN, STATUS_END = "<!-- build-status:begin -->", "<!-- build-status:end -->"
+
+
+def build_status(records: list[RunRecord], planned: int, plan: str) -> str:
+    """The build status block of a corpus README: how much of the plan is in, and its run time."""
+    seconds = sum(r.train_seconds + r.eval_seconds for r in records)
+    policies = {r.policy for r in records}
+    last = max((r.finished_at for r in records if r.finished_at), default="-")
+    return (f"Build status (written by `coopgym corpus build`): {completeness(records, planned)} of `{plan}`; "
+            f"{len(policies)} policies, {len({r.env for r in records})} environments; "
+            f"{seconds / 3600:.1f} h of run time (the sum over runs of training and evaluation seconds; "
+            f"the wall time divides it by the workers); last run finished {last}.")
+
+
+def write_build_status(readme: Path, status: str) -> bool:
+    """Replace the text between the build-status markers of ``readme``; False when it has no markers."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    if STATUS_BEGIN not in text or STATUS_END not in text:
+        return False
+    head, rest = text.split(STATUS_BEGIN, 1)
+    _, tail = rest.split(STATUS_END, 1)
+    readme.write_text(f"{head}{STATUS_BEGIN}\n{status}\n{STATUS_END}{tail}", encoding="utf-8")
+    return True
 
 
 def _metadata_path(path: str | os.PathLike) -> Path:
@@ -283,8 +332,27 @@ def load_corpus(path: str | os.PathLike) -> list[RunRecord]:
     return [row_record(r) for r in pq.read_table(meta.parent / PARQUET).to_pylist()]
 
 
-def load_croissant(path: str | os.PathLike, record_set: str = "runs") -> list[RunRecord]:
-    """Records of a corpus read through mlcroissant (``runs``: Parquet; ``runs_jsonl``: JSONL)."""
+def is_first_release(path: str | os.PathLike) -> bool:
+    """Whether the corpus at ``path`` is a v1 release (its Parquet file has no metric columns)."""
+    import pyarrow.parquet as pq
+
+    return "welfare" not in pq.read_schema(_metadata_path(path).parent / PARQUET).names
+
+
+def seed_ledger(ledger, path: str | os.PathLike, wanted: set[str]) -> int:
+    """Put the finished runs of the released corpus at ``path`` that ``wanted`` (config hashes) lists into
+    ``ledger`` (a :class:`~coopgym.runner.ledger.Ledger`), so a build resumes across sessions from the
+    committed Parquet file alone (the ledger itself is not released). A v1 corpus seeds nothing: its
+    records were made by other code (its oracles and metrics are not release 2's). Returns how many."""
+    if not (_metadata_path(path).parent / PARQUET).exists() or is_first_release(path):
+        return 0
+    done = ledger.done()
+    return sum(ledger.put(r) for r in load_corpus(path)
+               if r.status == "ok" and r.config_hash in wanted and r.config_hash not in done)
+
+
+def load_croissant(path: str | os.PathLike, record_set: str = RECORD_SET) -> list[RunRecord]:
+    """Records of a corpus read through mlcroissant (the ``runs`` record set of the Parquet file)."""
     import mlcroissant as mlc
 
     ds = mlc.Dataset(jsonld=str(_metadata_path(path)))

@@ -3,15 +3,14 @@
 Evaluation plays ``config.eval_episodes`` episodes as one batch on the batched
 core (the game the vector env wraps; finished games are held, not reset, so
 their final trust is read off), every agent controlled by the policy, from
-seeds that training never uses. The gap to the oracle compares the mean return
-over agents with that of ``oracle/equilibrium`` evaluated on the same games:
-gap % = (R - R_oracle) / |R_oracle| x 100 (``gap_percent``;
-None where no oracle is registered).
+seeds that training never uses, and computes the run metrics of
+:mod:`coopgym.runner.metrics`. A learner with evaluation points
+(``config.eval_at``) is evaluated the same way inside its training run, on the
+same evaluation games, at each of those env-step counts: its learning curve.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
 from pathlib import Path
 
@@ -20,10 +19,9 @@ import numpy as np
 from coopgym import rng
 from coopgym.envs import get_spec, make_game
 from coopgym.mechanisms.trust import mean_trust
+from coopgym.runner.metrics import Episodes, run_metrics
 from coopgym.runner.records import RunConfig, RunRecord, library_versions, utc_now
-from coopgym.runner.stats import gap_percent
 
-ORACLE = "oracle/equilibrium"
 EVAL_SEED_OFFSET = 1_000_000  # evaluation games are seeded far from any training seed
 
 
@@ -35,12 +33,12 @@ def env_options(config: RunConfig) -> dict:
 def evaluate(policy, env_id: str, episodes: int, seed: int, env_options: dict | None = None) -> dict:
     """Play ``episodes`` episodes at once with ``policy`` (a Policy or a registered name) controlling every agent.
 
-    Returns ``returns`` (episodes, n) per-episode, per-agent returns; ``cooperation_rate``
-    the mean of a_i / e_i over active agents and steps; ``final_trust`` the mean trust at
-    the episodes' ends (None without trust); ``trajectory`` the mean trust per step over
-    the episodes still running; ``lengths`` (episodes,) and ``n_agents``.
+    Returns ``returns`` (episodes, n) per-episode, per-agent returns; ``episodes`` the
+    :class:`~coopgym.runner.metrics.Episodes` totals; ``metrics`` the run metrics;
+    ``trajectory`` the mean trust per step over the episodes still running (None without
+    trust); ``lengths`` (episodes,) and ``n_agents``.
     """
-    from coopgym.baselines import make_policy
+    from coopgym.registry import make_policy
 
     if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
@@ -48,52 +46,24 @@ def evaluate(policy, env_id: str, episodes: int, seed: int, env_options: dict | 
     policy = make_policy(policy)
     policy.bind(game)
     state = game.reset(rng.seed_keys(EVAL_SEED_OFFSET + seed, episodes))
-    returns = np.zeros((episodes, game.n))
-    lengths = np.zeros(episodes, dtype=int)
+    totals = Episodes.zeros(episodes, game.n, game.trust_on)
     running = np.ones(episodes, dtype=bool)
-    final_trust = np.full(episodes, np.nan)
-    coop_sum, coop_count, trajectory = 0.0, 0, []
+    trajectory = []
     while running.any():
         actions = policy.act(game, state, slice(None))
         active = state.active
         state, res = game.step(state, actions)
-        live = running[:, None] & active
-        returns += np.where(running[:, None], res.rewards, 0.0)
-        lengths += running
-        coop_sum += float((res.actions / game.e)[live].sum())
-        coop_count += int(live.sum())
+        totals.add_step(running, active, res.rewards, res.payoffs, res.actions / game.e)
+        finished = running & (res.terminated | res.truncated)
         if game.trust_on:
             trust = mean_trust(state.T)
             trajectory.append(round(float(trust[running].mean()), 5))  # 5 decimals keep the corpus small
-        finished = running & (res.terminated | res.truncated)
-        if game.trust_on:
-            final_trust[finished] = trust[finished]
+            totals.final_trust[finished] = trust[finished]
         running &= ~finished
-    if not np.isfinite(returns).all():
-        raise FloatingPointError(f"{policy.name} on {env_id}: non-finite returns")
-    return {"returns": returns, "cooperation_rate": coop_sum / max(coop_count, 1),
-            "final_trust": float(np.nanmean(final_trust)) if game.trust_on else None,
-            "trajectory": trajectory if game.trust_on else None, "lengths": lengths, "n_agents": game.n}
-
-
-def gap_to_oracle(team_return: float, oracle_return: float | None) -> float | None:
-    """gap % = (R - R_oracle) / |R_oracle| x 100; None without an oracle return (or when it is 0)."""
-    return None if oracle_return is None else gap_percent(team_return, oracle_return)
-
-
-@functools.lru_cache(maxsize=256)
-def _oracle_return(env_id: str, episodes: int, seed: int, options_key: tuple) -> float | None:
-    from coopgym.baselines import REGISTRY
-
-    if ORACLE not in REGISTRY:
-        return None
-    result = evaluate(ORACLE, env_id, episodes, seed, dict(options_key))
-    return float(result["returns"].mean())
-
-
-def _options_key(options: dict) -> tuple:
-    freeze = lambda v: tuple(freeze(x) for x in v) if isinstance(v, (list, tuple)) else v
-    return tuple(sorted((k, freeze(v)) for k, v in options.items()))
+    if not (np.isfinite(totals.rewards).all() and np.isfinite(totals.payoffs).all()):
+        raise FloatingPointError(f"{policy.name} on {env_id}: non-finite returns or payoffs")
+    return {"returns": totals.rewards, "episodes": totals, "metrics": run_metrics(totals),
+            "trajectory": trajectory if game.trust_on else None, "lengths": totals.lengths, "n_agents": game.n}
 
 
 @contextlib.contextmanager
@@ -118,8 +88,9 @@ def execute(config: RunConfig, checkpoint: str | Path | None = None) -> RunRecor
 
 def _execute(config: RunConfig, checkpoint: str | Path | None) -> RunRecord:
     """Run one config: build the policy, train it for ``config.steps`` env-steps if it trains
-    (with ``seed=config.seed``), evaluate it; ``checkpoint``: where to save a trained learner."""
-    from coopgym.baselines import REGISTRY, make_policy
+    (with ``seed=config.seed``, evaluated at ``config.eval_at``), evaluate it; ``checkpoint``:
+    where to save a trained learner."""
+    from coopgym.registry import REGISTRY, make_policy
 
     started = utc_now()
     spec = get_spec(config.env)
@@ -127,25 +98,35 @@ def _execute(config: RunConfig, checkpoint: str | Path | None) -> RunRecord:
         raise ValueError(f"unknown policy {config.policy!r}; see `coopgym policies`")
     entry = REGISTRY[config.policy]
     options = env_options(config)
+    if not entry.trains and (checkpoint is not None or config.eval_at):
+        what = "checkpoint to save" if checkpoint is not None else "training run to evaluate at eval_at"
+        raise ValueError(f"{config.policy} does not train: there is no {what}")
     policy = make_policy(config.policy, seed=config.seed) if entry.trains else make_policy(config.policy)
-    curve, t0 = [], time.perf_counter()
+
+    curve_seconds = [0.0]
+
+    def evaluate_now(learner, env_steps: int) -> dict:
+        """The metrics of the current policy on the run's evaluation games (a learning-curve point)."""
+        t = time.perf_counter()
+        metrics = evaluate(learner, spec.id, config.eval_episodes, config.seed, options)["metrics"]
+        curve_seconds[0] += time.perf_counter() - t
+        return metrics
+
+    curve, evaluations, t0 = [], [], time.perf_counter()
     if entry.trains:   # even a zero budget builds the learner's networks (its untrained start)
-        curve = [[int(s), float(r)] for s, r in policy.train(spec.id, config.steps, options)]
+        curve = policy.train(spec.id, config.steps, options, eval_at=config.eval_at, evaluate=evaluate_now)
+        curve = [[int(s), float(r)] for s, r in curve]
+        evaluations = [{"steps": int(k), **metrics} for k, metrics in policy.evaluations]
         if checkpoint is not None:
             policy.save(checkpoint)
-    elif checkpoint is not None:
-        raise ValueError(f"{config.policy} does not train: there is no checkpoint to save")
-    train_seconds = time.perf_counter() - t0
+    train_seconds = time.perf_counter() - t0 - curve_seconds[0]   # evaluations count as evaluation time
     t1 = time.perf_counter()
     result = evaluate(policy, spec.id, config.eval_episodes, config.seed, options)
-    eval_seconds = time.perf_counter() - t1
+    eval_seconds = time.perf_counter() - t1 + curve_seconds[0]
     returns = result["returns"]
-    oracle = _oracle_return(spec.id, config.eval_episodes, config.seed, _options_key(options))
     return RunRecord.from_config(
         config, n_agents=result["n_agents"], mean_return=returns.mean(axis=0).tolist(),
-        std_return=returns.std(axis=0).tolist(), cooperation_rate=result["cooperation_rate"],
-        final_trust=result["final_trust"], oracle_return=oracle,
-        gap_to_oracle=gap_to_oracle(float(returns.mean()), oracle),
+        std_return=returns.std(axis=0).tolist(), metrics=result["metrics"], evaluations=evaluations,
         learning_curve=curve, mechanism=spec.mechanism, trajectory=result["trajectory"],
         train_seconds=train_seconds, eval_seconds=eval_seconds, versions=library_versions(),
         started_at=started, finished_at=utc_now())

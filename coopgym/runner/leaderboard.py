@@ -1,32 +1,39 @@
-"""The leaderboard: per environment and reward mode, and per mechanism class, with bootstrap intervals.
+"""The leaderboard (SPEC section 10): every run metric, raw and normalised, per environment and per class.
 
-A run's score is R, the mean over agents of its per-agent mean returns. Per
-(environment, reward, policy): mean and IQM of R over seeds with 95 %
-bootstrap intervals; the normalised score (R - R_random) / (R_oracle - R_random)
-with R_random the mean R of ``heuristic/random`` and R_oracle the mean R of
-``oracle/equilibrium`` on the same environment and reward (the records'
-``oracle_return`` when the oracle was not run), left blank where the oracle
-does not beat random by 1 % (``stats.MIN_SPAN``); the gap % to the oracle; and
-the rank within the environment. Per (mechanism class, reward, policy): the
-normalised scores pooled over the class' environments, with *stratified*
-bootstrap intervals (strata = environments), and the rank within the class.
+**Scale.** For each environment x reward mode x metric (:mod:`coopgym.runner.metrics`): 0 is the mean of
+``heuristic/random``'s runs, 1 the highest mean among the *reference policies* (every oracle, every constant
+and ``heuristic/tit_for_tat``) measured in the same ledger or corpus. So no reference row's normalised mean
+exceeds 1, and oracles are rows (markers) like any policy, not the scale. A scale whose span is degenerate
+(:func:`stats.scale_problem`) leaves the normalised cells blank with the reason in the row's notes.
+
+**Per environment x reward x policy** (one row; a policy trained at several budgets is one row per budget,
+``policy@steps``): per metric, the mean over seeds with a 95 % percentile bootstrap interval (resampling
+seeds), raw and normalised (the normalised interval is the raw one mapped, the mean being affine-equivariant).
+Fewer than 5 seeds make the interval rough; the row says so. Rows are ranked within their environment and
+reward mode on the chosen metric.
+
+**Per mechanism class x reward x policy**: for each metric, the class' *common task set* is its environments
+(under that reward) that have a normalised scale; a policy is ranked there only if it has runs on every one
+of them (otherwise the cell is blank and a note names the missing environments). The statistic is the IQM of
+the normalised scores over runs x tasks with a stratified bootstrap interval (strata = environments;
+Agarwal et al. 2021).
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
 from . import stats
+from .metrics import METRICS
 from .records import RunConfig, RunRecord
 
 RANDOM_POLICY = "heuristic/random"
-ORACLE_POLICY = "oracle/equilibrium"
+MIN_SEEDS = 5
+KINDS = ("learner", "oracle", "heuristic", "constant", "probe")
 
 
 def env_label(record: RunRecord | RunConfig) -> str:
@@ -36,6 +43,41 @@ def env_label(record: RunRecord | RunConfig) -> str:
 
 def policy_label(record: RunRecord | RunConfig) -> str:
     return f"{record.policy}@{record.steps}" if record.steps else record.policy
+
+
+def policy_kind(policy: str) -> str:
+    """learner, oracle, heuristic, constant or probe, from the registry's naming (``oracle/...``)."""
+    prefix = policy.split("@")[0].split("/")[0]
+    return prefix if prefix in ("oracle", "heuristic", "constant", "probe") else "learner"
+
+
+def is_reference(policy: str) -> bool:
+    """Reference policies set the scale's 1: every oracle, every constant and tit-for-tat."""
+    return policy_kind(policy) in ("oracle", "constant") or policy == "heuristic/tit_for_tat"
+
+
+def check_metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    return metric
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The normalised scale of one environment x reward mode x metric."""
+
+    low: float | None          # the random policy's mean (0)
+    high: float | None         # the best reference policy's mean (1)
+    best: str | None           # which reference policy that is
+    problem: str | None        # why there is no scale (None: there is one)
+
+    def normalise(self, value: float) -> float | None:
+        return None if self.problem else (value - self.low) / (self.high - self.low)
+
+    def describe(self) -> str:
+        if self.problem:
+            return self.problem
+        return f"0 = {RANDOM_POLICY} {self.low:.6g}; 1 = {self.best} {self.high:.6g}"
 
 
 @dataclass
@@ -49,14 +91,18 @@ class Row:
     policy: str
     n: int
     failed: int
-    mean: tuple
-    iqm: tuple
-    norm_iqm: tuple | None
-    gap: float | None
+    values: dict                                   # metric -> raw mean interval or None
+    normalised: dict                               # metric -> normalised mean interval or None
+    notes: dict                                    # metric -> why a normalised cell is blank
+    note: str = ""                                 # row-level note (few seeds)
     rank: int | None = None
-    configs: list = field(default_factory=list, repr=False)
-    scores: list = field(default_factory=list, repr=False)
-    norm_scores: list | None = field(default=None, repr=False)
+    records: list = field(default_factory=list, repr=False)
+    scores: dict = field(default_factory=dict, repr=False)        # metric -> raw per-run values
+    norm_scores: dict = field(default_factory=dict, repr=False)   # metric -> normalised per-run values
+
+    @property
+    def kind(self) -> str:
+        return policy_kind(self.policy)
 
     @property
     def key(self) -> str:
@@ -65,23 +111,35 @@ class Row:
 
 @dataclass
 class ClassRow:
-    """One (mechanism class, reward, policy) row over the class' environments."""
+    """One (mechanism class, reward, policy) row over the class' common task sets."""
 
     mechanism: str
     reward: str
     policy: str
-    n_envs: int
-    n_runs: int
-    norm_mean: tuple
-    norm_iqm: tuple
+    iqm: dict                  # metric -> normalised IQM interval over runs x tasks, or None
+    envs: dict                 # metric -> number of environments in the common task set
+    runs: dict                 # metric -> number of runs pooled
+    notes: dict                # metric -> why the cell is blank
     rank: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return policy_kind(self.policy)
+
+    @property
+    def key(self) -> str:
+        return f"{self.mechanism}|{self.reward}|{self.policy}"
 
 
 @dataclass
 class Leaderboard:
+    metric: str                 # the ranking metric
     rows: list
     classes: list
+    scales: dict                # (env, reward) -> {metric: Scale}
+    task_sets: dict             # (mechanism, reward, metric) -> sorted environments
     notes: list
+    _index: dict | None = field(default=None, repr=False)
 
     def find(self, row: str) -> Row:
         """A row by its number (as printed) or its key ``env|reward|policy``."""
@@ -94,20 +152,25 @@ class Leaderboard:
             if r.key == row:
                 return r
         raise ValueError(f"no leaderboard row {row!r}; give a row number or a key like "
-                         f"{self.rows[0].key if self.rows else 'SLCD-v0|private|ippo@100000'}")
+                         f"{self.rows[0].key if self.rows else 'SLCD-v0|private|ippo@200000'}")
+
+    def class_strata(self, mechanism: str, reward: str, policy: str, metric: str) -> list[list[float]] | None:
+        """The normalised per-run scores of ``policy`` on each environment of the class' common task set
+        (the strata of every class statistic), or None when the policy does not cover the set."""
+        envs = self.task_sets.get((mechanism, reward, metric))
+        if not envs:
+            return None
+        if self._index is None or len(self._index) != len(self.rows):
+            self._index = {(r.env, r.reward, r.policy): r for r in self.rows}
+        rows = [self._index.get((e, reward, policy)) for e in envs]
+        strata = [r.norm_scores.get(metric) if r is not None else None for r in rows]
+        return None if any(not s for s in strata) else strata
 
 
-def _affine(ci: tuple, lo_ref: float, hi_ref: float) -> tuple | None:
-    """An interval of R mapped to the normalised scale (IQM and mean are affine-equivariant)."""
-    vals = [stats.normalised(v, lo_ref, hi_ref) for v in ci]
-    if vals[0] is None:
-        return None
-    return (vals[0], min(vals[1:]), max(vals[1:]))
-
-
-def build(records: Iterable[RunRecord], *, reps: int = 2000, confidence: float = 0.95, seed: int = 0,
-          random_policy: str = RANDOM_POLICY, oracle_policy: str = ORACLE_POLICY) -> Leaderboard:
+def build(records: Iterable[RunRecord], *, metric: str = "return", reps: int = 2000, confidence: float = 0.95,
+          seed: int = 0) -> Leaderboard:
     """The leaderboard of a set of records (only ``ok`` runs are scored; failures are counted)."""
+    check_metric(metric)
     groups: dict[tuple, list[RunRecord]] = defaultdict(list)
     failed: dict[tuple, int] = defaultdict(int)
     mechanism: dict[str, str] = {}
@@ -115,191 +178,302 @@ def build(records: Iterable[RunRecord], *, reps: int = 2000, confidence: float =
         key = (env_label(r), r.reward, policy_label(r))
         if r.mechanism:
             mechanism.setdefault(r.env, r.mechanism)
-        if r.status == "ok" and r.team_return is not None and math.isfinite(r.team_return):
+        if r.status == "ok":
             groups[key].append(r)
         else:
             failed[key] += 1
     if not groups and not failed:
         raise ValueError("no runs to rank: the ledger or corpus is empty")
-    notes: list[str] = []
-    ref_rand: dict[tuple, float] = {}
-    ref_orc: dict[tuple, float] = {}
-    for (env, reward, pol), recs in groups.items():
-        if pol == random_policy:
-            ref_rand[(env, reward)] = float(np.mean([r.team_return for r in recs]))
-        if pol == oracle_policy:
-            ref_orc[(env, reward)] = float(np.mean([r.team_return for r in recs]))
-    for (env, reward, _), recs in groups.items():
-        given = [r.oracle_return for r in recs if r.oracle_return is not None]
-        if (env, reward) not in ref_orc and given:
-            ref_orc[(env, reward)] = float(np.mean(given))
-    rows: list[Row] = []
+    raw = {key: {m: [r.metric(m) for r in sorted(recs, key=lambda r: r.seed)] for m in METRICS}
+           for key, recs in groups.items()}
+    means = {key: {m: (float(np.mean(v)) if v and None not in v else None) for m, v in by_m.items()}
+             for key, by_m in raw.items()}
+    scales = _scales(means, {(e, rw) for e, rw, _ in set(groups) | set(failed)})
+    rows = []
     for key in sorted(set(groups) | set(failed)):
         env, reward, pol = key
         recs = sorted(groups.get(key, []), key=lambda r: r.seed)
-        env_name = (recs[0].env if recs else env.split("{")[0])
-        scores = [r.team_return for r in recs]
-        nan3 = (math.nan,) * 3
-        ci = stats.intervals(scores, ("mean", "iqm"), reps, confidence, seed) if scores else {}
-        lo, hi = ref_rand.get((env, reward)), ref_orc.get((env, reward))
-        norm = _affine(ci["iqm"], lo, hi) if scores and lo is not None and hi is not None else None
-        gap = stats.gap_percent(float(np.mean(scores)), hi) if scores and hi is not None else None
-        rows.append(Row(0, env, mechanism.get(env_name, "?"), reward, pol, len(scores), failed.get(key, 0),
-                        ci.get("mean", nan3), ci.get("iqm", nan3), norm, gap,
-                        configs=[r.config for r in recs], scores=scores,
-                        norm_scores=[stats.normalised(x, lo, hi) for x in scores] if norm else None))
-    missing = sorted({(r.env, r.reward) for r in rows} - set(ref_rand))
-    if missing:
-        notes.append(f"no {random_policy} runs for {len(missing)} environment/reward pair(s) "
-                     f"(e.g. {missing[0][0]} {missing[0][1]}): their normalised scores are blank")
-    flat = sorted({(env, reward) for (env, reward), lo in ref_rand.items() if (env, reward) in ref_orc
-                   and stats.normalised(lo, lo, ref_orc[(env, reward)]) is None})
-    if flat:
-        notes.append(f"{oracle_policy} does not beat {random_policy} by {stats.MIN_SPAN:.0%} on "
-                     + ", ".join(f"{e} {r}" for e, r in flat) + ": no normalised scale there (blank)")
+        env_name = recs[0].env if recs else env.split("{")[0]
+        rows.append(_row(env, mechanism.get(env_name, "?"), reward, pol, recs, failed.get(key, 0),
+                         raw.get(key, {}), scales[(env, reward)], reps, confidence, seed))
     by_cell: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         by_cell[(row.env, row.reward)].append(row)
     for cell in by_cell.values():
-        for row, rank in zip(cell, stats.ranks([r.iqm[0] if r.n else None for r in cell])):
+        points = [row.values[metric][0] if row.values.get(metric) else None for row in cell]
+        for row, rank in zip(cell, stats.ranks(points)):
             row.rank = rank
     rows.sort(key=lambda r: (r.mechanism, r.env, r.reward, r.rank or 10**9, r.policy))
     for i, row in enumerate(rows, 1):
         row.index = i
-    return Leaderboard(rows, _classes(rows, reps, confidence, seed), notes)
+    board = Leaderboard(metric, rows, [], scales, {}, [])
+    board._index = {(r.env, r.reward, r.policy): r for r in rows}
+    board.task_sets = _task_sets(rows, scales)
+    board.classes = _classes(board, reps, confidence, seed)
+    board.notes = _notes(board)
+    return board
 
 
-def _classes(rows: Sequence[Row], reps, confidence, seed) -> list[ClassRow]:
-    strata: dict[tuple, dict[str, list[float]]] = defaultdict(dict)
+def _scales(means: dict, cells: set) -> dict:
+    """(env, reward) -> {metric: Scale} from the random policy's and the reference policies' means."""
+    by_cell: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for (env, reward, pol), v in means.items():
+        by_cell[(env, reward)][pol] = v
+    out = {}
+    for cell in cells:
+        pols = by_cell.get(cell, {})
+        out[cell] = {}
+        for m in METRICS:
+            low = pols[RANDOM_POLICY][m] if RANDOM_POLICY in pols else None
+            refs = {p: v[m] for p, v in pols.items() if is_reference(p) and v[m] is not None}
+            best = max(refs, key=lambda p: (refs[p], p)) if refs else None
+            high = refs.get(best)
+            if RANDOM_POLICY not in pols:
+                problem = f"no {RANDOM_POLICY} runs"
+            elif low is None:
+                problem = f"{m} is not defined here" + (" (no trust state)" if m == "trust" else " (not recorded)")
+            elif best is None:
+                problem = "no reference policy (oracle, constant, tit-for-tat) has runs"
+            else:
+                problem = stats.scale_problem(low, high)
+                if problem:
+                    problem = f"degenerate scale: {problem} ({best} {high:.6g} vs {RANDOM_POLICY} {low:.6g})"
+            out[cell][m] = Scale(low, high, best, problem)
+    return out
+
+
+def _row(env, mech, reward, pol, recs, failed, raw, scales, reps, confidence, seed) -> Row:
+    values, normalised, notes, norm_scores = {}, {}, {}, {}
+    if recs:
+        matrix = np.array([[np.nan if x is None else x for x in raw[m]] for m in METRICS], dtype=float).T
+        for m, ci in zip(METRICS, stats.mean_intervals(matrix, reps, confidence, seed)):
+            values[m] = ci
+            if ci is None:
+                notes[m] = f"{m} is not defined or not recorded for these runs"
+            elif scales[m].problem:
+                notes[m] = scales[m].problem
+            else:
+                normalised[m] = tuple(scales[m].normalise(v) for v in ci)
+                norm_scores[m] = [scales[m].normalise(v) for v in raw[m]]
+    n = len(recs)
+    note = "" if n >= MIN_SEEDS else ("no finished run" if n == 0 else
+                                      f"{n} seed{'s' if n > 1 else ''} (< {MIN_SEEDS}): the interval is rough"
+                                      if n > 1 else "1 seed: no interval")
+    return Row(0, env, mech, reward, pol, n, failed, values, normalised, notes, note, records=recs,
+               scores=raw, norm_scores=norm_scores)
+
+
+def _task_sets(rows: list[Row], scales: dict) -> dict:
+    """(mechanism, reward, metric) -> the class' environments that have a normalised scale."""
+    envs = defaultdict(set)
     for row in rows:
-        if row.norm_scores:
-            strata[(row.mechanism, row.reward, row.policy)][row.env] = row.norm_scores
+        envs[(row.mechanism, row.reward)].add(row.env)
+    return {(mech, reward, m): sorted(e for e in es if not scales[(e, reward)][m].problem)
+            for (mech, reward), es in envs.items() for m in METRICS}
+
+
+def _classes(board: Leaderboard, reps, confidence, seed) -> list[ClassRow]:
+    mechs, policies = defaultdict(set), defaultdict(set)
+    for r in board.rows:
+        mechs[r.reward].add(r.mechanism)
+        policies[r.reward].add(r.policy)
     out = []
-    for (mech, reward, pol), by_env in sorted(strata.items()):
-        ci = stats.intervals(list(by_env.values()), ("mean", "iqm"), reps, confidence, seed)
-        out.append(ClassRow(mech, reward, pol, len(by_env), sum(map(len, by_env.values())),
-                            ci["mean"], ci["iqm"]))
+    # every policy of a reward mode gets a row in every class of it: absent ones say what they miss
+    for mech, reward, pol in sorted((m, rw, p) for rw in mechs for m in mechs[rw] for p in policies[rw]):
+        iqm, envs, runs, notes = {}, {}, {}, {}
+        for m in METRICS:
+            task_set = board.task_sets.get((mech, reward, m), [])
+            strata = board.class_strata(mech, reward, pol, m)
+            envs[m] = len(task_set)
+            if not task_set:
+                notes[m] = f"no {mech} environment has a scale for {m} under {reward}"
+            elif strata is None:
+                missing = [e for e in task_set if not getattr(board._index.get((e, reward, pol)), "norm_scores",
+                                                              {}).get(m)]
+                notes[m] = "not ranked: no runs on " + ", ".join(missing)
+            else:
+                iqm[m] = stats.interval(strata, "iqm", reps, confidence, seed)
+                runs[m] = sum(map(len, strata))
+        out.append(ClassRow(mech, reward, pol, iqm, envs, runs, notes))
     cells: dict[tuple, list[ClassRow]] = defaultdict(list)
     for c in out:
         cells[(c.mechanism, c.reward)].append(c)
     for cell in cells.values():
-        for c, rank in zip(cell, stats.ranks([c.norm_iqm[0] for c in cell])):
+        for c, rank in zip(cell, stats.ranks([c.iqm[board.metric][0] if board.metric in c.iqm else None
+                                              for c in cell])):
             c.rank = rank
     out.sort(key=lambda c: (c.mechanism, c.reward, c.rank or 10**9, c.policy))
     return out
 
 
+def _notes(board: Leaderboard) -> list[str]:
+    """What the tables leave out and why (never a silent blank)."""
+    notes = []
+    m = board.metric
+    bad = sorted((e, rw, s[m].problem) for (e, rw), s in board.scales.items() if s[m].problem)
+    for env, reward, problem in bad:
+        notes.append(f"{env} {reward}: no normalised {m} scale: {problem}")
+    unranked = defaultdict(list)
+    for c in board.classes:
+        if m not in c.iqm and c.notes.get(m, "").startswith("not ranked"):
+            unranked[(c.mechanism, c.reward, c.notes[m])].append(c.policy)
+    for (mech, reward, why), pols in sorted(unranked.items()):
+        notes.append(f"{mech} {reward}: {', '.join(pols)} {why.replace('not ranked: ', 'not ranked (')})")
+    few = [r for r in board.rows if 0 < r.n < MIN_SEEDS]
+    if few:
+        notes.append(f"{len(few)} row(s) have fewer than {MIN_SEEDS} seeds (e.g. {few[0].key}: {few[0].n}); "
+                     "their intervals are rough")
+    return notes
+
+
 # -- rendering ---------------------------------------------------------------
-def _num(x: float | None, digits: int = 2) -> str:
-    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{digits}f}"
+def _ci(t: tuple | None, spec: str = ".3f") -> str:
+    return "-" if t is None else f"{t[0]:{spec}} [{t[1]:{spec}}, {t[2]:{spec}}]"
 
 
-def _ci(t: tuple | None, digits: int = 2) -> str:
-    return "-" if t is None or not math.isfinite(t[0]) else f"{t[0]:.{digits}f} [{t[1]:.{digits}f}, {t[2]:.{digits}f}]"
+def _point(t: tuple | None) -> str:
+    return "-" if t is None else f"{t[0]:.3f}"
 
 
-ENV_HEAD = ("#", "env", "class", "reward", "policy", "runs", "failed", "mean [95% CI]", "IQM [95% CI]",
-            "normalised IQM [95% CI]", "gap %", "rank")
-CLASS_HEAD = ("class", "reward", "policy", "envs", "runs", "normalised mean [95% CI]",
-              "normalised IQM [95% CI]", "rank")
+def env_head(metric: str) -> tuple[str, ...]:
+    others = tuple(f"{m} (norm.)" for m in METRICS if m != metric)
+    return ("#", "env", "class", "reward", "policy", "kind", "runs", "failed", f"{metric} mean [95% CI]",
+            f"{metric} normalised [95% CI]") + others + ("rank", "note")
 
 
-def _env_cells(r: Row) -> list[str]:
-    return [str(r.index), r.env, r.mechanism, r.reward, r.policy, str(r.n), str(r.failed), _ci(r.mean),
-            _ci(r.iqm), _ci(r.norm_iqm, 3), _num(r.gap, 1), _num(r.rank, 0) if r.rank else "-"]
+def class_head(metric: str) -> tuple[str, ...]:
+    others = tuple(f"{m} IQM" for m in METRICS if m != metric)
+    return ("class", "reward", "policy", "kind", "envs", "runs", f"{metric} normalised IQM [95% CI]") + others + (
+        "rank", "note")
 
 
-def _class_cells(c: ClassRow) -> list[str]:
-    return [c.mechanism, c.reward, c.policy, str(c.n_envs), str(c.n_runs), _ci(c.norm_mean, 3),
-            _ci(c.norm_iqm, 3), str(c.rank or "-")]
+SCALE_HEAD = ("env", "reward", "0 = heuristic/random", "1 = best reference", "best reference", "note")
 
 
-def render(lb: Leaderboard, fmt: str = "table") -> str:
-    """The leaderboard as ``table`` (rich), ``markdown`` or ``csv`` text."""
+def env_cells(r: Row, metric: str) -> list[str]:
+    note = "; ".join(x for x in (r.note, r.notes.get(metric, "")) if x)
+    return ([str(r.index), r.env, r.mechanism, r.reward, r.policy, r.kind, str(r.n), str(r.failed),
+             _ci(r.values.get(metric), ".6g"), _ci(r.normalised.get(metric))]
+            + [_point(r.normalised.get(m)) for m in METRICS if m != metric]
+            + [str(r.rank or "-"), note])
+
+
+def class_cells(c: ClassRow, metric: str) -> list[str]:
+    return ([c.mechanism, c.reward, c.policy, c.kind, str(c.envs[metric]), str(c.runs.get(metric, 0)),
+             _ci(c.iqm.get(metric))] + [_point(c.iqm.get(m)) for m in METRICS if m != metric]
+            + [str(c.rank or "-"), c.notes.get(metric, "")])
+
+
+def scale_cells(lb: Leaderboard, metric: str) -> list[list[str]]:
+    out = []
+    for (env, reward), by_m in sorted(lb.scales.items()):
+        s = by_m[metric]
+        num = lambda v: "-" if v is None else f"{v:.6g}"  # noqa: E731
+        out.append([env, reward, num(s.low), num(s.high), s.best or "-", s.problem or ""])
+    return out
+
+
+def _keep(kinds: Iterable[str] | None):
+    if kinds is None:
+        return lambda row: True
+    kinds = set(kinds)
+    bad = kinds - set(KINDS)
+    if bad:
+        raise ValueError(f"unknown policy kind(s) {', '.join(sorted(bad))}; choose from {', '.join(KINDS)}")
+    return lambda row: row.kind in kinds
+
+
+def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None = None, level: str = "all") -> str:
+    """The leaderboard as ``table`` (rich), ``markdown`` or ``csv`` text. ``kinds`` shows only rows of
+    those policy kinds (ranks stay those among all policies); ``level``: env, class or all."""
+    if level not in ("env", "class", "all"):
+        raise ValueError(f"unknown level {level!r}; choose env, class or all")
+    keep = _keep(kinds)
+    rows = [r for r in lb.rows if keep(r)] if level != "class" else []
+    classes = [c for c in lb.classes if keep(c)] if level != "env" else []
     if fmt == "csv":
-        return to_csv(lb)
+        return to_csv(lb, rows, classes, with_scales=level != "class")
+    m = lb.metric
+    sections = [(f"Per mechanism class: {m}, normalised IQM over runs x tasks (0 = random, 1 = best reference)",
+                 class_head(m), [class_cells(c, m) for c in classes]),
+                (f"Scales of {m} per environment and reward mode", SCALE_HEAD,
+                 scale_cells(lb, m) if level != "class" else []),
+                (f"Per environment and reward mode: {m}, mean over seeds", env_head(m),
+                 [env_cells(r, m) for r in rows])]
     if fmt == "markdown":
         def md(head, body):
             lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in body])
-        parts = ["## Per environment and reward mode", "", md(ENV_HEAD, map(_env_cells, lb.rows))]
-        if lb.classes:
-            parts += ["", "## Per mechanism class (normalised: random 0, equilibrium oracle 1)", "",
-                      md(CLASS_HEAD, map(_class_cells, lb.classes))]
-        return "\n".join(parts + [f"\n_{n}_" for n in lb.notes]) + "\n"
+        parts = []
+        for title, head, body in sections:
+            if body:
+                parts += [f"## {title}", "", md(head, body), ""]
+        return "\n".join(parts + [f"_{n}_\n" for n in lb.notes])
     if fmt == "table":
+        import io
+
         from rich.console import Console
         from rich.table import Table
 
         buf = io.StringIO()
-        console = Console(file=buf, width=200, force_terminal=False)
-        for title, head, body in (("Per environment and reward mode", ENV_HEAD, map(_env_cells, lb.rows)),
-                                  ("Per mechanism class (normalised: random 0, equilibrium oracle 1)",
-                                   CLASS_HEAD, map(_class_cells, lb.classes))):
-            table = Table(*head, title=title, show_lines=False)
-            for cells in body:
-                table.add_row(*cells)
-            if table.row_count:
+        console = Console(file=buf, width=220, force_terminal=False)
+        for title, head, body in sections:
+            if body:
+                table = Table(*head, title=title, show_lines=False)
+                for cells in body:
+                    table.add_row(*cells)
                 console.print(table)
         for note in lb.notes:
-            console.print(f"note: {note}")
+            console.print(f"note: {note}", markup=False, highlight=False)
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose table, markdown or csv")
 
 
-def to_csv(lb: Leaderboard) -> str:
-    """Both levels in one CSV (``level`` = env or class), numbers unrounded."""
+CSV_STATS = ("", "_lo", "_hi", "_norm", "_norm_lo", "_norm_hi", "_note")
+
+
+def csv_columns() -> list[str]:
+    return (["level", "row", "key", "env", "mechanism", "reward", "policy", "kind", "runs", "failed", "envs",
+             "statistic"] + [f"{m}{suffix}" for m in METRICS for suffix in CSV_STATS] + ["rank", "ranked_by", "note"])
+
+
+def to_csv(lb: Leaderboard, rows: list | None = None, classes: list | None = None, with_scales: bool = True) -> str:
+    """One CSV: ``level`` env (raw mean and normalised mean per metric with intervals), class (normalised
+    IQM over runs x tasks; raw values of different environments are not pooled, so those columns are
+    empty) and scale (per environment and reward: ``<metric>`` the value at 1, ``<metric>_lo`` at 0,
+    ``<metric>_note`` which reference sets 1 or why there is no scale). Numbers unrounded."""
+    import csv
+    import io
+
+    rows = lb.rows if rows is None else rows
+    classes = lb.classes if classes is None else classes
     buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["level", "row", "key", "env", "mechanism", "reward", "policy", "runs", "failed", "mean", "mean_lo",
-                "mean_hi", "iqm", "iqm_lo", "iqm_hi", "norm_iqm", "norm_iqm_lo", "norm_iqm_hi", "norm_mean",
-                "norm_mean_lo", "norm_mean_hi", "gap_percent", "rank"])
-    blank = ("", "", "")
-    for r in lb.rows:
-        w.writerow(["env", r.index, r.key, r.env, r.mechanism, r.reward, r.policy, r.n, r.failed, *r.mean, *r.iqm,
-                    *(r.norm_iqm or blank), *blank, "" if r.gap is None else r.gap, r.rank or ""])
-    for c in lb.classes:
-        w.writerow(["class", "", f"{c.mechanism}|{c.reward}|{c.policy}", "", c.mechanism, c.reward, c.policy,
-                    c.n_runs, "", *blank, *blank, *c.norm_iqm, *c.norm_mean, "", c.rank or ""])
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(csv_columns())
+    triple = lambda t: ["", "", ""] if t is None else list(t)  # noqa: E731
+    for r in rows:
+        cells = []
+        for m in METRICS:
+            cells += triple(r.values.get(m)) + triple(r.normalised.get(m)) + [r.notes.get(m, "")]
+        w.writerow(["env", r.index, r.key, r.env, r.mechanism, r.reward, r.policy, r.kind, r.n, r.failed, 1,
+                    "mean over seeds"] + cells + [r.rank or "", lb.metric, r.note])
+    for c in classes:
+        cells = []
+        for m in METRICS:
+            cells += ["", "", ""] + triple(c.iqm.get(m)) + [c.notes.get(m, "")]
+        w.writerow(["class", "", c.key, "", c.mechanism, c.reward, c.policy, c.kind, c.runs.get(lb.metric, 0), "",
+                    c.envs[lb.metric], "IQM over runs x tasks"] + cells + [c.rank or "", lb.metric, ""])
+    if with_scales:
+        mechanism = {r.env: r.mechanism for r in lb.rows}
+        for (env, reward), by_m in sorted(lb.scales.items()):
+            cells = []
+            for m in METRICS:
+                s = by_m[m]
+                cells += [s.high if s.best else "", s.low if s.low is not None else "", "", "", "", "",
+                          s.problem or f"1 = {s.best}"]
+            w.writerow(["scale", "", f"{env}|{reward}", env, mechanism.get(env, ""), reward, "", "", "", "", 1, "reference means"]
+                       + cells + ["", "", ""])
     return buf.getvalue()
-
-
-# -- reproduce ---------------------------------------------------------------
-def reproduce(lb: Leaderboard, row: str, *, run_fn=None, workers: int | None = None, backend: str = "local",
-              new_seeds: bool = False) -> dict:
-    """Re-run one row's configurations and check the new IQM against the row's published interval.
-
-    Same seeds (default): a determinism check, the returns should be identical.
-    ``new_seeds``: as many fresh seeds (above the largest used), a statistical replication.
-    Nothing is written to any ledger.
-    """
-    from dataclasses import replace
-
-    from .backends import make_backend
-
-    target = lb.find(row)
-    if not target.configs:
-        raise ValueError(f"row {target.index} ({target.key}) has no finished run to reproduce")
-    configs = target.configs
-    if new_seeds:
-        top = max(c.seed for c in configs) + 1
-        configs = [replace(c, seed=top + i) for i, c in enumerate(configs)]
-    runner = make_backend(backend, workers=workers, run_fn=run_fn)
-    try:
-        records = list(runner.run(configs))
-    finally:
-        runner.close()
-    bad = [r for r in records if r.status != "ok"]
-    if bad:
-        raise RuntimeError(f"{len(bad)} of {len(records)} re-runs failed; first: {bad[0].error}")
-    by_hash = {r.config_hash: r.team_return for r in records}
-    scores = [by_hash[c.config_hash] for c in configs]
-    new = stats.interval(scores, "iqm", seed=0)[0]
-    _, lo, hi = target.iqm
-    return {"row": target.index, "key": target.key, "runs": len(scores), "published_iqm": target.iqm,
-            "new_iqm": new, "inside": lo - 1e-9 <= new <= hi + 1e-9,
-            "identical": None if new_seeds else bool(np.allclose(scores, target.scores, rtol=0, atol=1e-9)),
-            "new_seeds": new_seeds}
 
 
 def records_from(ledger: str | None = None, corpus: str | None = None) -> list[RunRecord]:

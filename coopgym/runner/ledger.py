@@ -18,7 +18,7 @@ import sqlite3
 import struct
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from .records import RunRecord
 
@@ -202,10 +202,3 @@ def read_records(path: str | os.PathLike, status: str | None = None) -> list[Run
     """Records of an existing ledger (never creates one)."""
     with Ledger(path, create=False) as ledger:
         return ledger.records(status)
-
-
-def write_records(path: str | os.PathLike, records: Iterable[RunRecord]) -> int:
-    """Put records into a ledger (created if missing); returns how many were written."""
-    with Ledger(path) as ledger:
-        return sum(ledger.put(r) for r in records)
-

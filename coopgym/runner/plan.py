@@ -1,8 +1,8 @@
 """Run plans: a grid from a TOML file or from command-line lists -> a list of :class:`RunConfig`.
 
 Policy and environment names are checked against the registries
-(``coopgym.baselines.policy_names()``, ``coopgym.envs.env_ids()``), imported
-lazily; tests and tools may pass the name lists instead. ``all`` expands to
+(``coopgym.registry.policy_names()``, ``coopgym.envs.env_ids()``); tests and
+tools may pass the name lists instead. ``all`` expands to
 every registered name (for rewards: the three named modes).
 
 TOML plan format (every key optional except policies and envs)::
@@ -12,25 +12,31 @@ TOML plan format (every key optional except policies and envs)::
     rewards = ["private", "m=0.5"]          # default: the three modes
     seeds = "0-6"                           # or [0, 1, 2]
     steps = [100000]
+    eval_at = [0, 5000, 20000, 50000, 100000]  # learning-curve points inside each learner's run
     eval_episodes = 10
     options = { n_agents = 3 }              # extra environment options
     ledger = "runs/ledger.db"
 
     [[grid]]                                # optional extra grids; each inherits the keys above
     policies = ["oracle/equilibrium"]
+
+``eval_at`` applies to the policies that train; a run keeps the points within its own budget, and a
+point beyond every budget of its grid is an error.
 """
 from __future__ import annotations
 
 import difflib
-import importlib
 import itertools
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from coopgym import registry
+from coopgym.envs import env_ids as registered_envs
+
 from .records import REWARD_MODES, RunConfig, canonical_reward, unique
 
-GRID_KEYS = ("policies", "envs", "rewards", "seeds", "steps", "eval_episodes", "options")
+GRID_KEYS = ("policies", "envs", "rewards", "seeds", "steps", "eval_at", "eval_episodes", "options")
 PLAN_KEYS = GRID_KEYS + ("ledger", "grid")
 # Policies of these families do not train: their budget is 0 whatever the grid says.
 STATIC_PREFIXES = ("constant/", "heuristic/", "oracle/")
@@ -40,46 +46,30 @@ class PlanError(ValueError):
     """A run plan that cannot be run (unknown name, impossible value, unreadable file)."""
 
 
-def trains(policy: str, registry: bool = True) -> bool:
+def trains(policy: str, registered: bool = True) -> bool:
     """Whether a policy learns (uses a training budget): the registry's ``trains`` flag when the
     policy is registered, else by name (constants, heuristics and oracles do not train)."""
-    if registry:
-        try:
-            entry = importlib.import_module("coopgym.baselines").REGISTRY.get(policy)
-        except (ImportError, AttributeError):
-            entry = None
-        if entry is not None and hasattr(entry, "trains"):
-            return bool(entry.trains)
+    entry = registry.REGISTRY.get(policy) if registered else None
+    if entry is not None:
+        return entry.trains
     return not policy.startswith(STATIC_PREFIXES)
 
 
-def _registry(module: str, func: str) -> list[str]:
-    try:
-        names = getattr(importlib.import_module(module), func)()
-    except (ImportError, AttributeError) as err:
-        raise PlanError(f"cannot read the registry {module}.{func}(): {err}") from err
-    return list(names)
-
-
 def policy_registry() -> list[str]:
-    return _registry("coopgym.baselines", "policy_names")
+    return registry.policy_names()
 
 
 def policy_kind(kind: str) -> list[str]:
     """Registered policies of one kind (``kind:learner``, ``kind:oracle``, ``kind:constant``, ...)."""
-    try:
-        module = importlib.import_module("coopgym.baselines")
-        kinds = sorted({e.kind for e in module.REGISTRY.values()})
-        names = module.policy_names(kind)
-    except (ImportError, AttributeError, TypeError) as err:
-        raise PlanError(f"cannot select policies by kind: {err}") from err
+    kinds = sorted({e.kind for e in registry.REGISTRY.values()})
+    names = registry.policy_names(kind)
     if not names:
         raise PlanError(f"no registered policy of kind {kind!r}; kinds: {', '.join(kinds)}")
     return list(names)
 
 
 def env_registry() -> list[str]:
-    return _registry("coopgym.envs", "env_ids")
+    return registered_envs()
 
 
 def describe_choices(names: Sequence[str], limit: int = 40) -> str:
@@ -147,19 +137,21 @@ def resolve_rewards(value: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def parse_ints(value: Any, what: str, minimum: int = 0) -> list[int]:
-    """Integers from ``"0,1,2"``, ``"0-6"`` (inclusive range) or a list; below ``minimum`` -> PlanError."""
+def parse_ints(value: Any, what: str, minimum: int = 0, ranges: bool = True) -> list[int]:
+    """Integers from ``"0,1,2"``, ``"0-6"`` (inclusive range, unless ``ranges=False``) or a list;
+    below ``minimum`` -> PlanError."""
     out: list[int] = []
     for item in _split(value, what):
         text = str(item).strip()
-        m = re.fullmatch(r"(-?\d+)\s*-\s*(-?\d+)", text)
+        m = re.fullmatch(r"(-?\d+)\s*-\s*(-?\d+)", text) if ranges else None
         if m:
             lo, hi = int(m.group(1)), int(m.group(2))
             if hi < lo:
                 raise PlanError(f"{what}: empty range {text!r}")
             vals = list(range(lo, hi + 1))
         elif isinstance(item, bool) or not re.fullmatch(r"-?\d+(\.0*)?", text):
-            raise PlanError(f"{what}: {item!r} is not an integer (use e.g. 0,1,2 or 0-6)")
+            example = "0,1,2 or 0-6" if ranges else "0,5000,20000 (no ranges)"
+            raise PlanError(f"{what}: {item!r} is not an integer (use e.g. {example})")
         else:
             vals = [int(float(text))]
         for v in vals:
@@ -172,27 +164,34 @@ def parse_ints(value: Any, what: str, minimum: int = 0) -> list[int]:
 
 
 def expand(policies: Any, envs: Any, rewards: Any = "all", seeds: Any = "0", steps: Any = "0",
-           eval_episodes: int = 10, options: Mapping[str, Any] | None = None, *,
+           eval_episodes: int = 10, options: Mapping[str, Any] | None = None, eval_at: Any = (), *,
            policy_names: Iterable[str] | None = None, env_ids: Iterable[str] | None = None) -> list[RunConfig]:
     """The cartesian grid policies x envs x rewards x seeds x steps as configs (duplicates removed).
 
-    Static policies (constants, heuristics, oracles) get ``steps = 0``.
+    Static policies (constants, heuristics, oracles) get ``steps = 0`` and no evaluation points; a
+    learner's run gets the ``eval_at`` points within its budget.
     """
     pols = resolve_names(policies, list(policy_names) if policy_names is not None else policy_registry(), "policies")
     ens = resolve_names(envs, list(env_ids) if env_ids is not None else env_registry(), "envs")
     rews = resolve_rewards(rewards)
     seed_list = parse_ints(seeds, "seeds")
     step_list = parse_ints(steps, "steps")
+    points = parse_ints(eval_at, "eval_at", ranges=False) if eval_at not in ((), [], None, "") else []
     eval_n = parse_ints(eval_episodes, "eval_episodes", minimum=1)
     if len(eval_n) != 1:
         raise PlanError(f"eval_episodes must be one integer, got {eval_episodes!r}")
     if options is not None and not isinstance(options, Mapping):
         raise PlanError(f"options must be a table of name = value, got {options!r}")
+    if points and max(points) > max(step_list):
+        raise PlanError(f"eval_at: {max(points)} is beyond every training budget (steps {step_list}): "
+                        "a learner is evaluated within its run")
     configs = []
     for pol, env, rew, seed, budget in itertools.product(pols, ens, rews, seed_list, step_list):
+        learns = trains(pol)
+        at = tuple(k for k in points if k <= budget) if learns else ()
         try:
-            configs.append(RunConfig(pol, env, rew, seed, budget if trains(pol) else 0, eval_n[0],
-                                     tuple(sorted((options or {}).items()))))
+            configs.append(RunConfig(pol, env, rew, seed, budget if learns else 0, eval_n[0],
+                                     tuple(sorted((options or {}).items())), at))
         except (TypeError, ValueError) as err:
             raise PlanError(f"{pol} on {env}: {err}") from None
     return unique(configs)
@@ -270,9 +269,9 @@ def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
 
 def summarise(configs: Sequence[RunConfig]) -> dict[str, list]:
     """The distinct values of each grid axis (for the dry-run header)."""
-    axes: dict[str, list] = {"policies": [], "envs": [], "rewards": [], "seeds": [], "steps": []}
+    axes: dict[str, list] = {"policies": [], "envs": [], "rewards": [], "seeds": [], "steps": [], "eval_at": []}
     for c in configs:
-        for axis, value in zip(axes, (c.policy, c.env, c.reward, c.seed, c.steps)):
+        for axis, value in zip(axes, (c.policy, c.env, c.reward, c.seed, c.steps, list(c.eval_at))):
             if value not in axes[axis]:
                 axes[axis].append(value)
     return axes

@@ -3,7 +3,8 @@
 A run is a pure function of its :class:`RunConfig`; its outcome is one
 :class:`RunRecord`. ``config_hash`` (sha256 of the canonical JSON of the
 config) identifies a run everywhere: in the ledger, the corpus and the
-leaderboard.
+leaderboard. Config fields added later (``eval_at``) are left out of the
+canonical JSON while empty, so configs without them keep their hashes.
 """
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ import hashlib
 import json
 import math
 import re
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-REWARD_MODES = ("private", "integrated", "cooperative")
-MUTUALITY = {"private": 0.0, "integrated": 1.0, "cooperative": 2.0}
+from coopgym.rewards import REWARD_MODES
+
+from .metrics import METRICS, legacy_metrics
+
 STATUSES = ("ok", "failed")
 _M_RE = re.compile(r"^m=([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 _SCALARS = (str, int, float, bool, type(None))
@@ -79,7 +84,9 @@ class RunConfig:
     """Everything that determines a run: policy, environment, reward layer, seed and budgets.
 
     ``options`` are extra keyword options of the environment, stored as sorted
-    ``(key, value)`` pairs; a dict is accepted and normalised.
+    ``(key, value)`` pairs; a dict is accepted and normalised. ``eval_at``: the
+    env-step counts (0 = untrained, at most ``steps``) at which a learner is
+    evaluated inside its training run (its learning curve), sorted, without repeats.
     """
 
     policy: str
@@ -89,6 +96,7 @@ class RunConfig:
     steps: int
     eval_episodes: int = 10
     options: tuple = ()
+    eval_at: tuple = ()
 
     def __post_init__(self):
         for name in ("policy", "env"):
@@ -110,19 +118,30 @@ class RunConfig:
                 raise ValueError(f"option {key!r} given twice")
             pairs[key] = _freeze(value, f"option {key!r}")
         object.__setattr__(self, "options", tuple(sorted(pairs.items())))
+        if isinstance(self.eval_at, (str, bytes)) or not isinstance(self.eval_at, Iterable):
+            raise TypeError(f"eval_at must be a list of env-step counts, got {self.eval_at!r}")
+        points = sorted({_check_int("eval_at count", k, 0) for k in self.eval_at})
+        if points and points[-1] > self.steps:
+            raise ValueError(f"eval_at count {points[-1]} exceeds the training budget steps={self.steps}: "
+                             "a learner can only be evaluated within its run")
+        object.__setattr__(self, "eval_at", tuple(points))
 
     @property
     def mutuality(self) -> float:
         """The reward layer's mutuality m (private 0, integrated 1, cooperative 2)."""
-        return MUTUALITY[self.reward] if self.reward in MUTUALITY else float(self.reward[2:])
+        return REWARD_MODES[self.reward] if self.reward in REWARD_MODES else float(self.reward[2:])
 
     @property
     def options_dict(self) -> dict[str, Any]:
         return {k: _thaw(v) for k, v in self.options}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "env": self.env, "reward": self.reward, "seed": self.seed,
-                "steps": self.steps, "eval_episodes": self.eval_episodes, "options": self.options_dict}
+        """The config as plain data; ``eval_at`` only when given (so older configs keep their hashes)."""
+        out = {"policy": self.policy, "env": self.env, "reward": self.reward, "seed": self.seed,
+               "steps": self.steps, "eval_episodes": self.eval_episodes, "options": self.options_dict}
+        if self.eval_at:
+            out["eval_at"] = list(self.eval_at)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
@@ -141,8 +160,9 @@ class RunConfig:
 
     def label(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in self.options_dict.items())
+        evals = f" (evaluated at {len(self.eval_at)} points)" if self.eval_at else ""
         return (f"{self.policy} | {self.env}{'{' + opts + '}' if opts else ''} | {self.reward} | "
-                f"seed {self.seed} | {self.steps} steps")
+                f"seed {self.seed} | {self.steps} steps{evals}")
 
 
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
@@ -153,28 +173,58 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: the distributions every record names (``library_versions``); ``reproduce`` compares them
+VERSIONED = ("coopgym", "numpy", "numba", "scipy", "gymnasium", "pettingzoo", "stable-baselines3", "torch")
+
+
 @functools.lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries a run depends on (read from metadata, nothing imported)."""
+    """Versions of Python and of the libraries a run depends on (read from metadata, nothing imported),
+    plus ``git_commit``: the commit of the coopgym source tree when it is a git checkout (suffix
+    ``+dirty`` when tracked files differ from it), read once per process (about 10 ms)."""
     import importlib.metadata as md
     import platform
 
     out = {"python": platform.python_version()}
-    for dist in ("coopgym", "numpy", "numba", "scipy", "gymnasium", "pettingzoo", "stable-baselines3", "torch"):
+    for dist in VERSIONED:
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
             pass
+    commit = _git_commit()
+    if commit:
+        out["git_commit"] = commit
     return out
+
+
+def _git_commit() -> str | None:
+    """The commit of the checkout that holds this package's source (None for an installed wheel)."""
+    root = Path(__file__).resolve().parents[2]  # <root>/coopgym/runner/records.py
+    if not (root / ".git").exists() or not (root / "coopgym").is_dir():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if dirty else head or None
+
+
+#: fields of records written before the metrics existed (corpus v1), read and converted by ``from_dict``
+LEGACY_FIELDS = ("cooperation_rate", "final_trust", "oracle_return", "gap_to_oracle")
 
 
 @dataclass
 class RunRecord:
     """One run's outcome: its config, status, timings and metrics (one row of the ledger and corpus).
 
-    ``gap_to_oracle`` is a percent: (R - R_oracle) / |R_oracle| x 100 with R the
-    mean over agents of ``mean_return`` (SPEC section 8). ``learning_curve`` is a
-    list of ``[step, mean_return]``; ``trajectory`` the mean trust per step.
+    ``metrics``: the run metrics of :mod:`coopgym.runner.metrics` (``return``, ``welfare``,
+    ``equality``, ``cooperation``, ``trust``) of the final evaluation. ``evaluations``: the learning
+    curve, one ``{"steps": k, <metric>: value, ...}`` per ``eval_at`` count, evaluated inside the
+    training run. ``learning_curve``: the learner's own training curve, ``[env_steps, mean return of
+    the training episodes]``. ``trajectory``: the mean trust per evaluation step.
     """
 
     policy: str
@@ -184,6 +234,7 @@ class RunRecord:
     steps: int
     eval_episodes: int = 10
     options: tuple = ()
+    eval_at: tuple = ()
     status: str = "ok"
     error: str | None = None
     started_at: str | None = None
@@ -194,10 +245,8 @@ class RunRecord:
     n_agents: int = 0
     mean_return: list = field(default_factory=list)
     std_return: list = field(default_factory=list)
-    cooperation_rate: float | None = None
-    final_trust: float | None = None
-    oracle_return: float | None = None
-    gap_to_oracle: float | None = None
+    metrics: dict = field(default_factory=dict)
+    evaluations: list = field(default_factory=list)
     learning_curve: list = field(default_factory=list)
     mechanism: str | None = None
     trajectory: list | None = None
@@ -213,18 +262,25 @@ class RunRecord:
         self.config_hash = cfg.config_hash
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        if self.status == "ok" and len(self.mean_return) != self.n_agents:
-            raise ValueError(f"ok record for {cfg.label()}: mean_return has {len(self.mean_return)} "
-                             f"entries for n_agents={self.n_agents}")
+        unknown = set(self.metrics) - set(METRICS)
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(sorted(unknown))}; metrics: {', '.join(METRICS)}")
+        if self.status == "ok":
+            if len(self.mean_return) != self.n_agents:
+                raise ValueError(f"ok record for {cfg.label()}: mean_return has {len(self.mean_return)} "
+                                 f"entries for n_agents={self.n_agents}")
+            self.metrics = {m: self.metrics.get(m) for m in METRICS}
 
     @property
     def config(self) -> RunConfig:
         return RunConfig(**{k: getattr(self, k) for k in CONFIG_FIELDS})
 
-    @property
-    def team_return(self) -> float | None:
-        """R: the mean over agents of the per-agent mean returns."""
-        return float(sum(self.mean_return) / len(self.mean_return)) if self.mean_return else None
+    def metric(self, name: str) -> float | None:
+        """One metric of the final evaluation (None where it is not defined or not measured)."""
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}; choose one of {', '.join(METRICS)}")
+        value = self.metrics.get(name)
+        return None if value is None or not math.isfinite(value) else float(value)
 
     @classmethod
     def from_config(cls, config: RunConfig, **fields: Any) -> "RunRecord":
@@ -236,17 +292,27 @@ class RunRecord:
         return cls(**config.to_dict(), status="failed", error=error, **fields)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (options as a dict), the ledger's and corpus' row format."""
+        """Plain JSON-able dict (options as a dict, eval_at as a list), the ledger's and corpus' row format."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["options"] = self.config.options_dict
+        out["eval_at"] = list(self.eval_at)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RunRecord":
+        """A record from :meth:`to_dict`'s form; a record of corpus v1 (``cooperation_rate``,
+        ``final_trust``, ``oracle_return``, ``gap_to_oracle``, no ``metrics``) is converted: its metrics
+        from :func:`~coopgym.runner.metrics.legacy_metrics`; the oracle's return and the gap to it are
+        dropped (the leaderboard reads the oracle's own rows)."""
         names = {f.name for f in dataclasses.fields(cls)}
+        data = dict(data)
+        legacy = {k: data.pop(k) for k in LEGACY_FIELDS if k in data}
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown run-record field(s): {', '.join(sorted(unknown))}")
+        if legacy and not data.get("metrics") and data.get("status", "ok") == "ok":
+            data["metrics"] = legacy_metrics(data.get("mean_return") or [], legacy.get("cooperation_rate"),
+                                             legacy.get("final_trust"))
         return cls(**data)
 
     def to_json(self) -> str:

@@ -1,4 +1,5 @@
-"""Robust aggregates with stratified bootstrap confidence intervals (Agarwal et al., NeurIPS 2021).
+"""Robust aggregates with stratified bootstrap confidence intervals (Agarwal et al., NeurIPS 2021):
+IQM, performance profiles and the probability of improvement.
 
 We do not call rliable: rliable 1.2 does not import with pandas 3 (it pins
 arch < 8). This is the same estimator, vectorised in numpy: the interquartile
@@ -8,6 +9,9 @@ stratified bootstrap resamples runs with replacement *within* each stratum
 intervals (rliable's default ``method="percentile"``; numpy's linear
 interpolation, as arch uses). All replicates are drawn in one array per
 stratum, which makes it several times faster than rliable's Python loop.
+
+Layouts: ``strata`` is a list of 1-D score arrays, one per task (environment),
+or rliable's (runs x tasks) matrix.
 """
 from __future__ import annotations
 
@@ -95,20 +99,101 @@ def interval(strata, stat: str | Callable = "iqm", reps: int = 2000, confidence:
     return next(iter(intervals(strata, (stat,), reps, confidence, seed).values()))
 
 
-#: the equilibrium must beat the random policy by this share of |R_oracle| for a normalised scale
+def mean_intervals(matrix, reps: int = 2000, confidence: float = 0.95,
+                   seed: int | np.random.Generator = 0) -> list[tuple[float, float, float] | None]:
+    """(mean, lower, upper) of each column of ``matrix`` (runs x columns) from one set of bootstrap
+    resamples of the runs (rows); a column with a NaN gets None. A column alone gives the same interval
+    as ``interval(column, "mean", reps, confidence, seed)``."""
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape[0] == 0:
+        raise ValueError(f"expected a (runs x columns) matrix with at least one run, got shape {m.shape}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    idx = rng.integers(0, m.shape[0], size=(reps, m.shape[0]))
+    boots = m[idx].mean(axis=1)                                   # (reps, columns)
+    alpha = 100 * (1 - confidence) / 2
+    lo, hi = np.percentile(boots, [alpha, 100 - alpha], axis=0)
+    point = m.mean(axis=0)
+    return [None if np.isnan(point[j]) else (float(point[j]), float(lo[j]), float(hi[j]))
+            for j in range(m.shape[1])]
+
+
+def performance_profile(strata, taus, reps: int = 2000, confidence: float = 0.95,
+                        seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score distribution (rliable's run-score performance profile) at each threshold tau: the mean over
+    tasks of the fraction of the task's runs with score > tau, and its stratified bootstrap interval.
+    Returns (profile, lower, upper), each of len(taus)."""
+    groups = _strata(strata)
+    taus = np.asarray(taus, dtype=float)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    point = np.mean([(g[:, None] > taus).mean(axis=0) for g in groups], axis=0)
+    boots = np.zeros((reps, taus.size))
+    for g in groups:
+        chunk = max(1, _MAX_CELLS // max(1, g.size * taus.size))
+        for start in range(0, reps, chunk):
+            k = min(chunk, reps - start)
+            sample = g[rng.integers(0, g.size, size=(k, g.size))]
+            boots[start:start + k] += (sample[:, :, None] > taus).mean(axis=1)
+    boots /= len(groups)
+    alpha = 100 * (1 - confidence) / 2
+    lo, hi = np.percentile(boots, [alpha, 100 - alpha], axis=0)
+    return point, lo, hi
+
+
+def probability_of_improvement(x_strata, y_strata, reps: int = 2000, confidence: float = 0.95,
+                               seed: int | np.random.Generator = 0) -> tuple[float, float, float]:
+    """P(X > Y) of Agarwal et al. (2021): the mean over tasks m of P(X_m > Y_m), with
+    P(X_m > Y_m) = 1/(N K) sum_i sum_j S(x_i, y_j), S = 1 if x_i > y_j, 1/2 if equal, 0 otherwise
+    (the Mann-Whitney U statistic over N K). Stratified bootstrap: X's and Y's runs are resampled
+    independently within each task. Both need the same tasks, in the same order."""
+    xs, ys = _strata(x_strata), _strata(y_strata)
+    if len(xs) != len(ys):
+        raise ValueError(f"X and Y must have the same tasks: got {len(xs)} and {len(ys)} strata")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    def p_greater(x, y):  # x (..., N), y (..., K) -> (...)
+        d = x[..., :, None] - y[..., None, :]
+        return ((d > 0) + 0.5 * (d == 0)).mean(axis=(-2, -1))
+
+    point = float(np.mean([p_greater(x, y) for x, y in zip(xs, ys)]))
+    boots = np.zeros(reps)
+    for x, y in zip(xs, ys):
+        chunk = max(1, _MAX_CELLS // max(1, x.size * y.size))
+        for start in range(0, reps, chunk):
+            k = min(chunk, reps - start)
+            boots[start:start + k] += p_greater(x[rng.integers(0, x.size, size=(k, x.size))],
+                                                y[rng.integers(0, y.size, size=(k, y.size))])
+    boots /= len(xs)
+    alpha = 100 * (1 - confidence) / 2
+    lo, hi = np.percentile(boots, [alpha, 100 - alpha])
+    return point, float(lo), float(hi)
+
+
+#: the best reference must beat the random policy by this share of the larger of their absolute values
+#: for a normalised scale (and by more than ``MIN_SPAN_ABS``)
 MIN_SPAN = 0.01
+MIN_SPAN_ABS = 1e-9
 
 
-def normalised(score: float, random_score: float, oracle_score: float) -> float | None:
-    """(score - random) / (oracle - random): 0 at the random policy, 1 at the equilibrium oracle.
+def scale_problem(low: float, high: float) -> str | None:
+    """Why (low, high) is no usable normalised scale, or None when it is: the span high - low must be
+    finite and exceed both ``MIN_SPAN`` x max(|low|, |high|) and ``MIN_SPAN_ABS``. With a span near zero
+    (or negative) the scale would blow differences up or flip their sign."""
+    span = high - low
+    if not math.isfinite(span):
+        return "the references are not finite"
+    if span <= 0:
+        return "the best reference does not beat the random policy"
+    if span <= MIN_SPAN_ABS or span < MIN_SPAN * max(abs(low), abs(high)):
+        return f"the best reference beats the random policy by less than {MIN_SPAN:.0%}"
+    return None
 
-    None unless the oracle beats random by at least ``MIN_SPAN`` x |oracle|: with a span near
-    zero (or negative) the scale would blow differences up or flip their sign.
-    """
-    span = oracle_score - random_score
-    if not math.isfinite(span) or span < MIN_SPAN * abs(oracle_score):
+
+def normalised(score: float, low: float, high: float) -> float | None:
+    """(score - low) / (high - low): 0 at ``low`` (the random policy), 1 at ``high`` (the best reference
+    policy); None when :func:`scale_problem` finds the span degenerate."""
+    if scale_problem(low, high) is not None:
         return None
-    return (score - random_score) / span
+    return (score - low) / (high - low)
 
 
 def gap_percent(score: float, oracle_score: float) -> float | None:

@@ -3,7 +3,9 @@
 Resuming is the same call: runs whose ``config_hash`` is recorded ``ok`` are
 skipped; failed ones are retried unless ``retry_failed=False``. Every record
 is committed as soon as it arrives, so killing the sweep (even with SIGKILL)
-loses only the runs in flight.
+loses only the runs in flight. ``time_limit`` stops a long build cleanly: after
+that many seconds no new run starts, the runs in flight finish and are
+recorded, and the same call later goes on with the rest.
 """
 from __future__ import annotations
 
@@ -32,10 +34,12 @@ class SweepSummary:
     seconds: float = 0.0
     ledger: str = ""
     failures: list = field(default_factory=list)  # (run label, first line of the error)
+    left: int = 0                                  # not started: the time limit was reached
 
     def line(self) -> str:
-        return (f"{self.planned} planned: {self.skipped} already recorded, {self.ok} ok, {self.failed} failed "
-                f"in {self.seconds:.1f} s -> {self.ledger}")
+        left = f", {self.left} left for the next call (time limit reached)" if self.left else ""
+        return (f"{self.planned} planned: {self.skipped} already recorded, {self.ok} ok, {self.failed} failed"
+                f"{left} in {self.seconds:.1f} s -> {self.ledger}")
 
 
 def split_done(configs: Sequence[RunConfig], ledger: Ledger, retry_failed: bool = True):
@@ -61,8 +65,9 @@ def _progress(enabled: bool, console, total: int):
 def run_sweep(configs: Sequence[RunConfig], ledger: str | os.PathLike | Ledger | None = None, *,
               backend: str = "local", workers: int | None = None, address: str | None = None,
               run_fn: RunFnSpec = None, retry_failed: bool = True, progress: bool = True,
-              console=None) -> SweepSummary:
-    """Run every config not yet recorded and write each record to the ledger as it finishes."""
+              console=None, time_limit: float | None = None) -> SweepSummary:
+    """Run every config not yet recorded and write each record to the ledger as it finishes;
+    with ``time_limit`` (seconds), start no run after that long (see the module doc)."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -79,11 +84,20 @@ def run_sweep(configs: Sequence[RunConfig], ledger: str | os.PathLike | Ledger |
             summary.seconds = time.perf_counter() - t0
             return summary
         todo.sort(key=lambda c: -c.steps)  # longest budgets first: a shorter tail
+        started = [0]
+
+        def until_deadline():
+            for config in todo:
+                if time_limit is not None and time.perf_counter() - t0 >= time_limit:
+                    return
+                started[0] += 1
+                yield config
+
         runner = make_backend(backend, workers=workers, address=address, run_fn=run_fn)
         aborted = True
         try:
             with _progress(progress, console, len(todo)) as (bar, task):
-                for record in runner.run(todo):
+                for record in runner.run(until_deadline()):
                     book.put(record)
                     if record.status == "ok":
                         summary.ok += 1
@@ -97,6 +111,7 @@ def run_sweep(configs: Sequence[RunConfig], ledger: str | os.PathLike | Ledger |
                                           markup=True, highlight=False)
                     bar.update(task, advance=1, ok=summary.ok, failed=summary.failed)
             aborted = False
+            summary.left = len(todo) - started[0]
         finally:
             runner.close(abort=aborted)
     finally:

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from .metrics import gini
 from .records import RunConfig, RunRecord
 
 
@@ -36,11 +37,16 @@ def synthetic_run(config: RunConfig) -> RunRecord:
     curve = [[int(s), float(round(base * (1 - np.exp(-3 * s / max(config.steps, 1))), 6))]
              for s in np.linspace(0, config.steps, 5)] if config.steps else []
     trust = np.clip(0.5 + np.cumsum(rng.normal(0.002, 0.01, 20)), 0, 1).round(6).tolist()
+    payoffs = mean * (1.0 - 0.2 * config.mutuality / 2) + rng.uniform(0, 1, n)
+    metrics = {"return": float(mean.mean()), "welfare": float(payoffs.sum()),
+               "equality": float(1.0 - gini(payoffs[None])[0]), "cooperation": round(float(rng.uniform(0.2, 0.8)), 6),
+               "trust": trust[-1]}
+    evaluations = [{"steps": int(k), **{m: v * (0.5 + 0.5 * k / max(config.steps, 1)) if isinstance(v, float) else v
+                                        for m, v in metrics.items()}} for k in config.eval_at]
     while time.perf_counter() - t0 < seconds:  # busy-wait: a CPU-bound run of known cost
         pass
     return RunRecord.from_config(
         config, n_agents=n, mean_return=mean.tolist(), std_return=rng.uniform(0, 3, n).round(6).tolist(),
-        cooperation_rate=round(float(rng.uniform(0.2, 0.8)), 6), final_trust=trust[-1], oracle_return=oracle,
-        gap_to_oracle=float((mean.mean() - oracle) / abs(oracle) * 100), learning_curve=curve,
+        metrics=metrics, evaluations=evaluations, learning_curve=curve,
         mechanism=f"TR-{1 + env_code // 3 % 4}", trajectory=trust,
         train_seconds=0.0, eval_seconds=time.perf_counter() - t0)

@@ -1,14 +1,20 @@
-"""Case-study rubrics computed from model output (SPEC section 7): S-LCD and Apache.
+"""Case-study rubrics computed from model output (SPEC section 7), under SPEC's rubric and the reference's.
 
-Every point comes from the model's equilibrium; the published scores are
-printed beside ours as references and never enter the computation.
+Every point comes from the model; the published scores live in
+coopgym/data/reproducibility.toml and never enter the computation.
+``run_cases(rubric)`` runs SPEC's rubrics ("spec"), the reference suites'
+variants ("reference", labelled as such: Apache's qualitative bands on the
+suite's member loyalties, Renault-Nissan's one-step transition window, Apple
+with the suite's calibration where it differs from SPEC's), or both.
+docs/reproducibility.md sets every figure beside the published one.
 
 S-LCD (Samsung-Sony, 60 points, both value specs): the coopetitive equilibrium
 of the integrated utility with D = [[0, .64], [.86, 0]] (``oracles.tr1``,
 trust off: the TR-1 case) against the Nash baseline of D = 0, gamma = 0; the
 value increase is V(a_eq | gamma) / V(a_base | gamma) - 1. A Monte Carlo
 sensitivity redraws every parameter with +/-15 % uniform noise (seeded, 500
-draws, one batch).
+draws, one batch; ``slcd_monte_carlo``, also under the TR-1 suite's noise model),
+and ``slcd_null`` scores the platform documentation's random-parameter null.
 
 Apache HTTP Server (15 points a phase): the symmetric loyalty equilibrium of
 each phase (omega 30, beta .65, c 1.2, phi_B .8, phi_C .3, a_max 50, theta the
@@ -43,7 +49,6 @@ phase without a shock.
 """
 from __future__ import annotations
 
-import json
 from importlib import resources
 
 try:
@@ -63,7 +68,6 @@ from coopgym.oracles import tr1
 SLCD = dict(e=100.0, D=np.array([[0.0, 0.64], [0.86, 0.0]]), alpha=np.array([0.55, 0.45]))
 SPECS = {"log": dict(value_spec="log", theta=20.0, beta=0.75, gamma=0.65),
          "power": dict(value_spec="power", theta=20.0, beta=0.75, gamma=0.50)}
-PUBLISHED = {"S-LCD log": "58/60", "S-LCD power": "46/60", "Apache": "86.7 %", "Renault-Nissan": "81.7 %"}
 RN_D = np.array([[0.0, 0.75], [0.65, 0.0]])       # agent 0 Nissan, agent 1 Renault: D[N, R] = Nissan -> Renault
 RN_TRUST = tr.TrustParams.of(0.08, 0.25, 0.55, 0.02, 0.50, 1.0, T0=0.45, R0=0.05)
 RN_PHASES = (("formation", 6.5, 12), ("mature", 7.0, 40), ("crisis", 2.0, 4), ("recovery", 6.2, 15),
@@ -71,6 +75,16 @@ RN_PHASES = (("formation", 6.5, 12), ("mature", 7.0, 40), ("crisis", 2.0, 4), ("
 APACHE = dict(omega=30.0, beta=0.65, c=1.2, phi_B=0.8, phi_C=0.3, a_max=50.0)
 APACHE_PHASES = (("formation", 8, 1.00, 6.8), ("growth", 25, 0.85, 5.2),
                  ("maturation", 40, 0.70, 4.1), ("evolution", 35, 0.60, 3.8))
+# The reference experiment: the founding members' base loyalties (member k of a phase takes
+# base k mod 8, times the phase's multiplier), and the reference rubric's qualitative bands on
+# a / a_max per documented pattern: (low, high, points), first match, else 1 point.
+APACHE_MEMBER_LOYALTY = (0.85, 0.90, 0.80, 0.75, 0.70, 0.78, 0.82, 0.76)
+APACHE_PATTERN_BANDS = {
+    "formation": ((0.6, np.inf, 4), (0.4, np.inf, 3), (0.2, np.inf, 2)),      # high (founding burst)
+    "growth": ((0.3, 0.9, 4), (0.2, np.inf, 2)),                              # moderate (scaling)
+    "maturation": ((0.1, 0.6, 4), (0.05, np.inf, 2)),                         # sustained (stable core)
+    "evolution": ((-np.inf, 0.5, 4), (-np.inf, 0.7, 2)),                      # declining (transitions)
+}
 
 
 def _value(a, spec, theta, beta):
@@ -80,16 +94,16 @@ def _value(a, spec, theta, beta):
 
 
 def slcd_scores(D, alpha, gamma, value_spec, theta, beta, e=100.0) -> dict:
-    """The 60-point rubric for a batch of configurations (D (B,2,2), alpha (B,2), gamma (B,))."""
+    """The 60-point rubric for a batch of configurations (D (B,2,2), alpha (B,2), gamma (B,), e a number or (B,))."""
     B = len(gamma)
-    E = np.full((B, 2), e)
+    E = np.broadcast_to(np.reshape(np.asarray(e, dtype=float), (-1, 1)), (B, 2))
     eq = tr1.equilibrium(E, D, alpha, gamma, value_spec, theta, beta)
     base = tr1.equilibrium(E, np.zeros_like(D), alpha, np.zeros(B), value_spec, theta, beta)
     a, b = eq.actions, base.actions
     converged = eq.converged & (eq.residual.max(axis=1) < 1e-6)
 
     def payoff(x):
-        return tv.private_payoff(x, e, _value(x, value_spec, theta, beta), tv.synergy(x), alpha, gamma)
+        return tv.private_payoff(x, E, _value(x, value_spec, theta, beta), tv.synergy(x), alpha, gamma)
 
     def value(x):
         return tv.total_value(_value(x, value_spec, theta, beta), tv.synergy(x), gamma)
@@ -102,7 +116,7 @@ def slcd_scores(D, alpha, gamma, value_spec, theta, beta, e=100.0) -> dict:
     asym = np.abs(a[:, 0] - a[:, 1]) / a.mean(axis=1)
     pts = lambda cond, p: np.where(cond, p, 0)  # noqa: E731
     parts = {
-        "convergence & stability": pts(converged, 2) + pts((a > 0).all(1), 2) + pts((a < e).all(1), 2)
+        "convergence & stability": pts(converged, 2) + pts((a > 0).all(1), 2) + pts((a < E).all(1), 2)
         + pts(np.isfinite(pi_eq).all(1), 2) + pts(np.isfinite(V_eq), 2),
         "cooperation": pts(coop > 0, 1) + pts(coop > 0.10, 2) + pts(coop > 0.15, 2) + pts(coop < 1.0, 3)
         + pts(coop < 0.8, 2) + pts((coop >= 0.15) & (coop <= 0.60), 3) + pts((a > b).all(1), 2),
@@ -122,52 +136,148 @@ def slcd(spec: str) -> dict:
     out = slcd_scores(SLCD["D"][None], SLCD["alpha"][None], np.array([p["gamma"]]), p["value_spec"], p["theta"],
                       p["beta"])
     return {"case": f"S-LCD {spec}", "points": {k: int(v[0]) for k, v in out["parts"].items()},
-            "total": int(out["total"][0]), "out_of": 60, "published": PUBLISHED[f"S-LCD {spec}"],
+            "total": int(out["total"][0]), "out_of": 60,
             "equilibrium": out["actions"][0].round(3).tolist(), "baseline": out["baseline"][0].round(3).tolist(),
             "cooperation_increase": float(out["cooperation_increase"][0]),
             "value_increase": float(out["value_increase"][0])}
 
 
-def slcd_sensitivity(spec: str, draws: int = 500, noise: float = 0.15, seed: int = 0) -> dict:
-    """Score distribution under +/-noise uniform multiplicative noise on D, alpha, gamma and the value parameter."""
+def slcd_monte_carlo(protocol: str = "spec", draws: int = 500, noise: float = 0.15, seed: int = 0) -> dict:
+    """Both value specs' scores under +/-noise uniform multiplicative noise, paired draw by draw.
+
+    ``spec``: D, alpha, gamma and the value parameter are each jittered.
+    ``reference`` (the TR-1 suite's draws): four factors u0..u3 jitter the
+    endowment (u0), the shares (.55 u1, .45 u2, renormalised) and D (.64 u2,
+    .86 u3; u2 moves a share and a dependency at once); gamma and the value
+    parameters stay fixed. Historical alignment is the share of draws whose
+    cooperation increase lies in [15, 50] %.
+    """
+    if protocol not in ("spec", "reference"):
+        raise ValueError(f"protocol must be 'spec' or 'reference', got {protocol!r}")
     rng = np.random.default_rng(seed)
-    p = SPECS[spec]
     jitter = lambda shape: rng.uniform(1 - noise, 1 + noise, shape)  # noqa: E731
-    D = np.clip(SLCD["D"][None] * jitter((draws, 2, 2)), 0.0, 1.0)
-    alpha = SLCD["alpha"][None] * jitter((draws, 2))
+    if protocol == "spec":
+        D = np.clip(SLCD["D"][None] * jitter((draws, 2, 2)), 0.0, 1.0)
+        alpha, e, gamma_u, value_u = SLCD["alpha"][None] * jitter((draws, 2)), SLCD["e"], jitter(draws), jitter(draws)
+    else:
+        u = jitter((draws, 4))
+        D = np.zeros((draws, 2, 2))
+        D[:, 0, 1], D[:, 1, 0] = np.clip(SLCD["D"][0, 1] * u[:, 2], 0, 1), np.clip(SLCD["D"][1, 0] * u[:, 3], 0, 1)
+        alpha, e, gamma_u, value_u = SLCD["alpha"][None] * u[:, 1:3], SLCD["e"] * u[:, 0], 1.0, 1.0
     alpha = alpha / alpha.sum(axis=1, keepdims=True)
-    gamma = np.clip(p["gamma"] * jitter(draws), 0.0, 1.0)
-    theta = p["theta"] * jitter(draws) if spec == "log" else p["theta"]
-    beta = np.clip(p["beta"] * jitter(draws), 0.05, 1.0) if spec == "power" else p["beta"]
-    total = slcd_scores(D, alpha, gamma, p["value_spec"], theta, beta)["total"]
-    q = np.percentile(total, [5, 25, 50, 75, 95])
-    return {"case": f"S-LCD {spec}", "draws": draws, "mean": float(total.mean()), "std": float(total.std()),
-            "p5": float(q[0]), "p25": float(q[1]), "median": float(q[2]), "p75": float(q[3]), "p95": float(q[4])}
+    out = {"protocol": protocol, "draws": draws}
+    totals = {}
+    for spec, p in SPECS.items():
+        theta = p["theta"] * value_u if spec == "log" else p["theta"]
+        beta = np.clip(p["beta"] * value_u, 0.05, 1.0) if spec == "power" else p["beta"]
+        gamma = np.clip(p["gamma"] * np.broadcast_to(gamma_u, draws), 0.0, 1.0)
+        res = slcd_scores(D, alpha, gamma, p["value_spec"], theta, beta, e)
+        totals[spec] = res["total"]
+        coop = res["cooperation_increase"]
+        q = np.percentile(res["total"], [5, 50, 95])
+        out[spec] = {"mean": float(res["total"].mean()), "p5": float(q[0]), "median": float(q[1]),
+                     "p95": float(q[2]), "historical_alignment": float(np.mean((coop >= 0.15) & (coop <= 0.50)))}
+    out["log_beats_power"] = float(np.mean(totals["log"] > totals["power"]))
+    return out
 
 
-def apache() -> dict:
-    """15 points a phase, from the symmetric loyalty equilibrium of each phase."""
+def slcd_null(draws: int = 20_000, seed: int = 0) -> dict:
+    """Both value specs' scores over a random-parameter null: D_01, D_10 ~ U[0, 1], alpha_0 ~ U[.3, .7].
+
+    The platform documentation's null for the S-LCD rubric (its published means and
+    log-beats-power share are compared in docs/reproducibility.md).
+    """
+    rng = np.random.default_rng(seed)
+    D = np.zeros((draws, 2, 2))
+    D[:, 0, 1], D[:, 1, 0] = rng.uniform(0, 1, draws), rng.uniform(0, 1, draws)
+    a0 = rng.uniform(0.3, 0.7, draws)
+    alpha = np.stack([a0, 1 - a0], axis=1)
+    totals = {spec: slcd_scores(D, alpha, np.full(draws, p["gamma"]), p["value_spec"], p["theta"], p["beta"])["total"]
+              for spec, p in SPECS.items()}
+    return {"draws": draws, "log_mean": float(totals["log"].mean()), "power_mean": float(totals["power"].mean()),
+            "log_beats_power": float(np.mean(totals["log"] > totals["power"]))}
+
+
+def _apache_efforts(experiment: str) -> tuple[np.ndarray, np.ndarray]:
+    """(mean equilibrium effort per phase, valid flag per phase) of the SPEC or the reference experiment."""
     P = APACHE
-    names, n, theta, documented = (np.array(x) for x in zip(*APACHE_PHASES))
-    sol = tc.symmetric_equilibrium(theta, P["omega"], P["beta"], P["c"], P["phi_B"], P["phi_C"], n, P["a_max"])
-    a = sol.effort
-    valid = np.isfinite(a) & (a >= 0) & (a <= P["a_max"]) & (sol.residual < 1e-6)
+    if experiment == "spec":   # every member at the phase's loyalty multiplier: the symmetric equilibrium
+        _, n, theta, _ = (np.array(x) for x in zip(*APACHE_PHASES))
+        sol = tc.symmetric_equilibrium(theta, P["omega"], P["beta"], P["c"], P["phi_B"], P["phi_C"], n, P["a_max"])
+        a, residual = sol.effort, sol.residual
+    elif experiment == "reference":   # member k at base loyalty (k mod 8) x multiplier: the general solver
+        a, residual = np.empty(len(APACHE_PHASES)), np.empty(len(APACHE_PHASES))
+        for i, (_, n, multiplier, _) in enumerate(APACHE_PHASES):
+            theta = np.asarray(APACHE_MEMBER_LOYALTY)[np.arange(n) % len(APACHE_MEMBER_LOYALTY)] * multiplier
+            sol = tc.equilibrium(theta, P["omega"], P["beta"], P["c"], P["phi_B"], P["phi_C"], P["a_max"],
+                                 max_iter=5000)
+            a[i], residual[i] = sol.actions.mean(), sol.residual.max()
+    else:
+        raise ValueError(f"experiment must be 'spec' or 'reference', got {experiment!r}")
+    valid = np.isfinite(a) & (a >= 0) & (a <= P["a_max"]) & (residual < 1e-6)
+    return a, valid
+
+
+def _rank_points(a: np.ndarray) -> np.ndarray:
+    """4/3/1/0 for a rank error of 0/1/2/3 against the documented order (highest effort first)."""
+    documented = np.array([p[3] for p in APACHE_PHASES])
     rank_pred = np.argsort(np.argsort(-a, kind="stable"))
     rank_doc = np.argsort(np.argsort(-documented, kind="stable"))
-    rank_points = np.array([4, 3, 1, 0])[np.abs(rank_pred - rank_doc)]
-    gap = np.abs(a / P["a_max"] - documented / 10.0)
-    band = np.select([gap <= 0.05, gap <= 0.10, gap <= 0.20, gap <= 0.30], [4, 3, 2, 1], 0)
-    decline = np.r_[a[0] >= a.max(), a[1:] < a[:-1]]
-    points = 3 * valid + rank_points + band + 4 * decline
-    phases = [{"phase": str(names[k]), "effort": float(a[k]), "documented": float(documented[k]),
+    return np.array([4, 3, 1, 0])[np.abs(rank_pred - rank_doc)]
+
+
+def _band_points(share: float, bands) -> int:
+    """Points of the first band (low, high, points) with low < share < high; 1 when none holds."""
+    return next((pts for lo, hi, pts in bands if lo < share < hi), 1)
+
+
+def apache(rubric: str = "spec", experiment: str | None = None) -> dict:
+    """15 points a phase (60 in all) under SPEC's rubric or the reference suite's.
+
+    ``spec``: valid 3, rank 4/3/1/0, pattern band |a / a_max - documented / 10|
+    up to 4, decline vs the previous phase 4 (the first phase: highest).
+    ``reference`` (the TR-3 suite's rules): valid 3 (effort > 0, < 100, finite),
+    the same rank points, a qualitative band on a / a_max per the phase's
+    documented pattern (APACHE_PATTERN_BANDS, 4 down to 1), trend 4 for a decline, 2 for a tie,
+    1 for a rise under 10 %, else 0 (the first phase: 4 if within 5 % of the
+    highest, else 2). ``experiment`` defaults to the rubric's own (SPEC's
+    symmetric loyalty or the suite's member loyalties).
+    """
+    if rubric not in ("spec", "reference"):
+        raise ValueError(f"rubric must be 'spec' or 'reference', got {rubric!r}")
+    experiment = experiment or rubric
+    a, valid = _apache_efforts(experiment)
+    names = [p[0] for p in APACHE_PHASES]
+    documented = np.array([p[3] for p in APACHE_PHASES])
+    share = a / APACHE["a_max"]
+    if rubric == "spec":
+        gap = np.abs(share - documented / 10.0)
+        band = np.select([gap <= 0.05, gap <= 0.10, gap <= 0.20, gap <= 0.30], [4, 3, 2, 1], 0)
+        trend = 4 * np.r_[a[0] >= a.max(), a[1:] < a[:-1]]
+        points = 3 * valid + _rank_points(a) + band + trend
+    else:
+        checks = (a > 0).astype(int) + (a < 100).astype(int) + np.isfinite(a).astype(int)
+        band = np.array([_band_points(x, APACHE_PATTERN_BANDS[name]) for x, name in zip(share, names)])
+        rise = np.r_[0.0, (a[1:] - a[:-1]) / a[:-1]]
+        later = np.select([rise < 0, rise == 0, rise < 0.10], [4, 2, 1], 0)
+        trend = np.r_[4 if a[0] >= 0.95 * a.max() else 2, later[1:]]
+        points = np.minimum(checks + _rank_points(a) + band + trend, 15)
+    phases = [{"phase": names[k], "effort": float(a[k]), "documented": float(documented[k]),
                "points": int(points[k])} for k in range(len(names))]
     total = int(points.sum())
-    return {"case": "Apache", "phases": phases, "total": total, "out_of": 60, "percent": 100.0 * total / 60,
-            "published": PUBLISHED["Apache"]}
+    return {"case": "Apache", "rubric": rubric, "experiment": experiment, "phases": phases, "total": total,
+            "out_of": 60, "percent": 100.0 * total / 60}
 
 
-def renault_nissan(D=RN_D, params=RN_TRUST, phases=RN_PHASES) -> dict:
-    """The 60-point Renault-Nissan rubric from the trust trajectory of the documented phases."""
+def renault_nissan(D=RN_D, params=RN_TRUST, phases=RN_PHASES, window: str = "phase-end") -> dict:
+    """The 60-point Renault-Nissan rubric from the trust trajectory of the documented phases.
+
+    ``window`` sets how a phase transition is seen: ``phase-end`` (SPEC: mean
+    trust at the end of one phase against the end of the next) or ``one-step``
+    (the reference suite: one step before the boundary against one step after).
+    """
+    if window not in ("phase-end", "one-step"):
+        raise ValueError(f"window must be 'phase-end' or 'one-step', got {window!r}")
     bands_file = tomllib.loads((resources.files("coopgym") / "data" / "renault_nissan_trust.toml").read_text())
     bands = {p["name"]: bands_file["bands"][p["band"]] for p in bands_file["phase"]}
     off = 1.0 - np.eye(2)
@@ -175,7 +285,7 @@ def renault_nissan(D=RN_D, params=RN_TRUST, phases=RN_PHASES) -> dict:
     mean_T, max_R, per_phase = [tr.mean_trust(T)[0]], 0.0, []
     for name, action, periods in phases:
         start = mean_T[-1]
-        s = tr.trust_signal(np.full((1, 2), action), np.full(2, 5.0), np.ones(2), params.kappa)
+        s = tr.trust_signal(np.full((1, 2), action), np.full(2, 5.0), tr.signal_gain(params.kappa, np.ones(2)))
         for _ in range(periods):
             T, R = tr.trust_update(T, R, s, D, params)
             mean_T.append(tr.mean_trust(T)[0])
@@ -190,42 +300,58 @@ def renault_nissan(D=RN_D, params=RN_TRUST, phases=RN_PHASES) -> dict:
     mechanism = (5 * (building > 0 and erosion > 1.5 * building)
                  + 5 * (by["recovery"]["end"] < 0.9 * by["mature"]["end"]) + 5 * (max_R > 0.3))
     final = mean_T[-1]
-    transitions = sum(abs(b["end"] - a["end"]) > 0.05 for a, b in zip(per_phase, per_phase[1:]))
+    if window == "phase-end":
+        transitions = int(sum(abs(b["end"] - a["end"]) > 0.05 for a, b in zip(per_phase, per_phase[1:])))
+    else:   # mean_T[t] is the trust after t steps; a boundary after step t compares t - 1 with t + 1
+        boundaries = np.cumsum([periods for _, _, periods in phases])[:-1]
+        transitions = int(sum(abs(mean_T[t + 1] - mean_T[t - 1]) > 0.05 for t in boundaries))
     outcome = (7 if 0.2 <= final <= 0.8 else 4) + min(2 * transitions, 8)
     points = {"trust-state alignment": align, "behavioural prediction": predict,
               "mechanism validation": mechanism, "outcome correspondence": outcome}
     total = sum(points.values())
-    return {"case": "Renault-Nissan", "points": points, "total": int(total), "out_of": 60,
-            "percent": 100.0 * total / 60, "published": PUBLISHED["Renault-Nissan"], "phases": per_phase,
+    return {"case": "Renault-Nissan", "window": window, "points": points, "total": int(total), "out_of": 60,
+            "percent": 100.0 * total / 60, "phases": per_phase, "transitions": int(transitions),
             "max_damage": max_R, "final_trust": float(final)}
 
 
 APPLE = dict(D=np.array([[0.0, 0.66, 0.71], [0.88, 0.0, 0.30], [0.92, 0.30, 0.0]]), rho0=0.85, eta=1.3, k=4,
              kappa=1.2, T0=0.7, lambda_R=1.0, omega=0.8, baseline=0.5, quarters=66)
+APPLE_PARAMS = {"spec": APPLE,
+                "reference": dict(APPLE, omega=0.6, start=(0.70, 0.65, 0.68),
+                                  trust_start=((0.0, 0.7, 0.7), (0.7, 0.0, 0.5), (0.7, 0.5, 0.0)))}
 APPLE_SHOCKS = {36: (0.0, -0.15, -0.10), 48: (-0.25, -0.40, 0.0), 54: (0.20, 0.0, 0.0)}
 APPLE_INDICATORS = ("cooperation trend", "response magnitude", "memory effects", "asymmetry",
                     "trust-reciprocity alignment", "punishment", "forgiveness", "phase timing", "recovery shape",
                     "equilibrium stability", "parameter sensitivity", "overall fit")
 
 
-def _apple_run(rho0: float):
-    P = APPLE
+def _apple_run(P: dict, rho0: float):
     shocks = np.zeros((P["quarters"] + 1, 3))
     for q, push in APPLE_SHOCKS.items():
         shocks[q] = push
-    T0 = P["T0"] * (1.0 - np.eye(3))
-    out = rc.simulate(np.full(3, P["baseline"]), np.full(3, P["baseline"]), np.ones(3), P["D"], T0, rho0, P["eta"],
+    T0 = P["T0"] * (1.0 - np.eye(3)) if P.get("trust_start") is None else np.asarray(P["trust_start"])
+    start = np.full(3, P["baseline"]) if P.get("start") is None else np.asarray(P["start"])
+    out = rc.simulate(start, np.full(3, P["baseline"]), np.ones(3), P["D"], T0, rho0, P["eta"],
                       P["kappa"], P["k"], P["lambda_R"], P["omega"], P["quarters"], shocks=shocks,
                       trust=tr.TrustParams(T0=P["T0"]), record_trust=True)
     return out.actions, tr.mean_trust(out.trust)
 
 
-def apple() -> dict:
-    """The 12 x 5 Apple App Store indicator grid from the simulated quarters."""
+def apple(params: str = "spec") -> dict:
+    """The 12 x 5 Apple App Store indicator grid from the simulated quarters.
+
+    ``params``: ``spec`` (SPEC section 7: omega .8, every agent from the
+    baseline .5, trust .7 between all) or ``reference`` (where the reference
+    suite's calibration differs: omega .6, start (.70, .65, .68), trust .5
+    between the two developer groups).
+    """
+    if params not in APPLE_PARAMS:
+        raise ValueError(f"params must be one of {sorted(APPLE_PARAMS)}, got {params!r}")
+    P = APPLE_PARAMS[params]
     phases = tomllib.loads((resources.files("coopgym") / "data" / "apple_app_store.toml").read_text())["phase"]
-    a, trust = _apple_run(APPLE["rho0"])
-    a_lo, _ = _apple_run(0.85 * APPLE["rho0"])
-    a_hi, _ = _apple_run(1.15 * APPLE["rho0"])
+    a, trust = _apple_run(P, P["rho0"])
+    a_lo, _ = _apple_run(P, 0.85 * P["rho0"])
+    a_hi, _ = _apple_run(P, 1.15 * P["rho0"])
     coop = a.mean(axis=1)
     grid, total, applicable = {}, 0.0, 0
     for ph in phases:
@@ -243,7 +369,7 @@ def apple() -> dict:
             moved = np.abs(after - a[q - 1]).max(axis=0)
             partners = moved[~hit] if (~hit).any() else moved
             score["response magnitude"] = 1.0 if partners.max() > 0.01 else (0.5 if partners.max() > 0.001 else 0.0)
-            later = min(q + APPLE["k"], len(a) - 1)
+            later = min(q + P["k"], len(a) - 1)
             score["memory effects"] = 1.0 if np.abs(a[later] - a[q - 1]).max() > 0.005 else 0.0
             dev_move, apple_move = np.abs(a[q + 1:] - a[q - 1])[:, 1:].mean(), np.abs(a[q + 1:, 0] - a[q - 1, 0]).mean()
             score["asymmetry"] = 1.0 if dev_move > apple_move else 0.0
@@ -261,7 +387,7 @@ def apple() -> dict:
         dT = trust[q1] - trust[q0 - 1]
         score["trust-reciprocity alignment"] = 1.0 if np.sign(np.round(dT, 3)) == np.sign(np.round(slope, 3)) else (
             0.5 if abs(dT) < 0.01 or abs(slope) < 0.01 else 0.0)
-        damaged = coop[q0 - 1] < APPLE["baseline"] - 0.01
+        damaged = coop[q0 - 1] < P["baseline"] - 0.01
         score["forgiveness"] = (1.0 if coop[q1] > coop[rows].min() + 1e-3 else 0.0) if damaged else None
         score["recovery shape"] = None
         if damaged and coop[q1] > coop[q0 - 1]:
@@ -279,40 +405,34 @@ def apple() -> dict:
         total += sum(scored)
         applicable += len(scored)
     percent = 100.0 * total / max(applicable, 1)
-    return {"case": "Apple App Store", "grid": grid, "points": total, "applicable": applicable,
-            "percent": percent, "passed": percent >= 83.0, "published": "87.3 %"}
+    return {"case": "Apple App Store", "params": params, "grid": grid, "points": total, "applicable": applicable,
+            "percent": percent, "passed": percent >= 83.0}
 
 
-def run_cases(args) -> int:
-    results = {"slcd": [slcd("log"), slcd("power")], "apache": apache(), "renault_nissan": renault_nissan(),
-               "apple": apple(),
-               "sensitivity": [slcd_sensitivity("log", seed=args.seed), slcd_sensitivity("power", seed=args.seed)]}
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    for r in results["slcd"]:
-        print(f"{r['case']}: {r['total']}/60 (published {r['published']}); equilibrium {r['equilibrium']} vs "
-              f"baseline {r['baseline']}; cooperation +{100 * r['cooperation_increase']:.1f} %, "
-              f"value +{100 * r['value_increase']:.1f} %")
-        for k, v in r["points"].items():
-            print(f"    {k:<24} {v}")
-    ap = results["apache"]
-    print(f"Apache: {ap['total']}/60 = {ap['percent']:.1f} % (published {ap['published']})")
-    for ph in ap["phases"]:
-        print(f"    {ph['phase']:<11} effort {ph['effort']:8.3f} (documented {ph['documented']}/10)  {ph['points']}/15")
-    rn = results["renault_nissan"]
-    print(f"Renault-Nissan: {rn['total']}/60 = {rn['percent']:.1f} % (published {rn['published']}); "
-          f"final trust {rn['final_trust']:.3f}, max damage {rn['max_damage']:.3f}")
-    for k, v in rn["points"].items():
-        print(f"    {k:<24} {v}")
-    for s in results["sensitivity"]:
-        print(f"{s['case']} Monte Carlo (+/-15 %, {s['draws']} draws): mean {s['mean']:.1f}, median {s['median']:.0f}, "
-              f"5-95 % [{s['p5']:.0f}, {s['p95']:.0f}]")
-    ap = results["apple"]
-    print(f"Apple App Store: {ap['points']:g} of {ap['applicable']} applicable = {ap['percent']:.1f} % "
-          f"({'pass' if ap['passed'] else 'below'} the 83 % threshold; published {ap['published']})")
-    print("    " + " " * 29 + " ".join(f"{name[:6]:>6}" for name in ap["grid"]))
-    for ind in APPLE_INDICATORS:
-        cells = [ap["grid"][p][ind] for p in ap["grid"]]
-        print(f"    {ind[:28]:<28} " + " ".join(f"{'n/a' if c is None else format(c, 'g'):>6}" for c in cells))
-    return 0
+RUBRICS = ("spec", "reference")
+
+
+def run_cases(rubric: str = "both", seed: int = 0) -> dict:
+    """Every case under SPEC's rubric, the reference's, or both: {case: {rubric: result}}.
+
+    Where the reference suite's rubric has constant parts (Renault-Nissan's trust
+    alignment, most of Apple's indicators), coopgym keeps its own computed rubric
+    and changes only what the issue names: Renault-Nissan's transition window,
+    Apple's calibration. S-LCD has one rubric (the suite's, as SPEC writes it);
+    its Monte Carlo runs under both noise models.
+    """
+    if rubric not in RUBRICS + ("both",):
+        raise ValueError(f"rubric must be one of spec, reference, both; got {rubric!r}")
+    chosen = RUBRICS if rubric == "both" else (rubric,)
+    out = {"slcd": {"spec": [slcd("log"), slcd("power")]}, "slcd_null": slcd_null(seed=seed)}
+    variants = {
+        "slcd_monte_carlo": lambda r: slcd_monte_carlo(r, seed=seed),
+        "apache": apache,
+        "renault_nissan": lambda r: renault_nissan(window="phase-end" if r == "spec" else "one-step"),
+        "apple": apple,
+    }
+    for case, run in variants.items():
+        out[case] = {r: run(r) for r in chosen}
+    if "reference" in chosen:   # the reference's bands on SPEC's experiment: separates rubric from experiment
+        out["apache"]["reference_bands_spec_experiment"] = apache("reference", experiment="spec")
+    return out

@@ -32,6 +32,7 @@ class Probe(Policy):
     kind = "probe"
     family = "audit"
     reference = "Coopetition-Gym v1 behavioural audit (arXiv:2605.02063); SPEC section 9"
+    objective = "scripted audit profile: agent 0 follows the probe's schedule of shares, the others a fixed share"
 
     def __init__(self, name: str, schedule: Schedule, partners: float = COOPERATE):
         self.name, self.schedule, self.partners = name, schedule, partners

@@ -15,6 +15,7 @@ class ConstantPolicy(Policy):
     kind = "constant"
     family = "constant"
     reference = "Coopetition-Gym v1 (arXiv:2605.02063), Constant_00 ... Constant_100"
+    objective = "plays a fixed share of each agent's endowment every step (constant/k: k % of e_i); optimises nothing"
 
     def __init__(self, level: float):
         if not (np.isfinite(level) and 0 <= level <= 100):
@@ -34,6 +35,7 @@ class RandomPolicy(Policy):
     kind = "heuristic"
     family = "heuristic"
     reference = "uniform random baseline"
+    objective = "draws every action uniformly from [0, e_i] (the seeded stream); the 0 of every normalised score"
 
     def act(self, game, state, agents):
         agents = np.arange(game.n)[agents]
@@ -48,6 +50,8 @@ class TitForTat(Policy):
     kind = "heuristic"
     family = "heuristic"
     reference = "Axelrod (1984), continuous form of the reference platform"
+    objective = ("copies the partners' mean last action as a share of its own endowment, opening with half; "
+                 "optimises nothing")
 
     def bind(self, game):
         self._inv_e = 1.0 / game.e
