@@ -21,7 +21,6 @@ MECHANISMS = {
 }
 
 OBSERVATIONS = ("full", "asymmetric", "minimal")
-ACTION_UNITS = ("endowment", "fraction")
 
 
 @dataclass(frozen=True)

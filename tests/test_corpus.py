@@ -122,14 +122,53 @@ def test_partial_build_says_how_much_of_the_plan_it_holds(tmp_path, capsys):
 
 
 def test_v1_corpus_still_loads():
-    """The released v1 corpus (JSONL + Parquet, no metric columns) loads; its metrics carry over."""
-    root = Path(__file__).resolve().parents[1] / "corpus"
-    md = json.loads((root / corpus.METADATA).read_text())
-    if [rs["name"] for rs in md["recordSet"]] == ["runs", "runs_jsonl"]:   # v1's two record sets
-        records = corpus.load_corpus(root)
-        assert len(records) == 22_626
-        r = next(r for r in records if r.policy == "constant/50" and r.env == "SLCD-v0" and r.status == "ok")
-        assert r.metrics["return"] == sum(r.mean_return) / len(r.mean_return)
-        assert r.metrics["welfare"] is None and r.metrics["cooperation"] is not None
-    else:
-        pytest.skip("corpus/ holds a later release")
+    """A sample of the release-1 corpus (nested fields as JSON text, no metric columns; tests/data/corpus_v1,
+    150 rows of SLCD-v0 and ApacheProject-v0) loads; its metrics carry over; it seeds no build."""
+    root = Path(__file__).resolve().parent / "data" / "corpus_v1"
+    records = corpus.load_corpus(root)
+    assert len(records) == 150 and corpus.is_first_release(root)
+    r = next(r for r in records if r.policy == "constant/50" and r.env == "SLCD-v0" and r.status == "ok")
+    assert r.metrics["return"] == sum(r.mean_return) / len(r.mean_return)
+    assert r.metrics["welfare"] is None and r.metrics["cooperation"] is not None
+    assert r.versions["python"] and isinstance(r.learning_curve, list)
+
+
+def test_nested_fields_and_times_are_native_parquet_types(tmp_path):
+    """#16 item 7: lists, structs and timestamps are Parquet types (not JSON text), the Croissant fields say
+    so (repeated fields, subfields, DateTime), and a record with options, a training curve and a learning
+    curve reads back equal through pyarrow, mlcroissant and the JSON Lines export."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from coopgym.runner.records import RunRecord
+
+    rec = RunRecord(policy="ippo", env="SLCD-v0", reward="private", seed=3, steps=300, eval_episodes=2,
+                    options={"action_units": "fraction", "horizon": 5, "focal": [0]}, eval_at=(0, 300),
+                    started_at="2026-12-03T01:02:03.456Z", finished_at="2026-12-03T01:02:04.000Z",
+                    train_seconds=1.5, eval_seconds=0.25, versions={"python": "3.11.7", "stable-baselines3": "2.9.2"},
+                    n_agents=2, mean_return=[1.0, 2.5], std_return=[0.0, 0.5],
+                    metrics={"return": 1.75, "welfare": 3.5, "equality": 0.9, "cooperation": 0.4, "trust": None},
+                    evaluations=[{"steps": 0, "return": 1.0, "welfare": 2.0, "equality": 1.0, "cooperation": 0.5,
+                                  "trust": None}, {"steps": 300, "return": 1.75, "welfare": 3.5, "equality": 0.9,
+                                                   "cooperation": 0.4, "trust": None}],
+                    learning_curve=[[100, 0.5], [300, 1.25]], mechanism="TR-1", trajectory=[0.5, 0.25])
+    corpus.export_corpus([rec], tmp_path, date_published="2026-12-03", jsonl=True)
+    schema = pq.read_schema(tmp_path / corpus.PARQUET)
+    assert schema.field("started_at").type == pa.timestamp("ms", tz="UTC")
+    assert schema.field("mean_return").type == pa.list_(pa.float64())
+    assert schema.field("eval_at").type == pa.list_(pa.int64())
+    assert schema.field("versions").type.names == ["python", "stable-baselines3"]
+    assert pa.types.is_struct(schema.field("evaluations").type.value_type)
+    assert pq.read_table(tmp_path / corpus.PARQUET).column("learning_curve").to_pylist() == [
+        [{"steps": 100, "return": 0.5}, {"steps": 300, "return": 1.25}]]
+    md = json.loads((tmp_path / corpus.METADATA).read_text())
+    fields = {f["name"]: f for f in md["recordSet"][0]["field"]}
+    assert fields["mean_return"]["repeated"] and fields["mean_return"]["dataType"] == "sc:Float"
+    assert [f["name"] for f in fields["learning_curve"]["subField"]] == ["steps", "return"]
+    assert fields["started_at"]["dataType"] == "sc:DateTime"
+    assert corpus.load_corpus(tmp_path) == [rec]
+    assert corpus.load_croissant(tmp_path) == [rec]
+    line = json.loads((tmp_path / corpus.JSONL).read_text())
+    assert line["options"] == {"action_units": "fraction", "focal": [0], "horizon": 5}      # JSON values, not text
+    assert line["mean_return"] == [1.0, 2.5] and line["started_at"] == "2026-12-03T01:02:03.456Z"
+    assert corpus.row_record(line) == rec

@@ -238,19 +238,27 @@ def _against_tit_for_tat(act0, env_id, options, episodes=32):
 @pytest.mark.learning
 def test_ippo_learns_to_cooperate_with_tit_for_tat():
     """IPPO's agent 0 against a fixed TitForTat partner in ReciprocalDilemma (integrated reward): it learns
-    to invest above the baseline action (b = 30 % of e), and that earns it more than playing the
-    baseline against TitForTat and more than its untrained start."""
+    to invest above the baseline action (b = 30 % of e), and that earns it at least 80 % of the way from
+    playing the baseline to the best constant response against TitForTat (a grid of constants, measured
+    here; about 0.42 e). Its untrained start (half the endowment, #12's one start) is already close to
+    that best response, so "better than the start" would test noise, not learning.
+
+    TitForTat answers a deviation one step later, so the gain from investing shows only in the next
+    rewards: exploration noise at IPPO's default (log-std -1, about 37 % of e) drowns that signal and the
+    default learner drifts towards defection within 200k steps. A narrow start (log-std -2.5) and ten
+    epochs per rollout let it find the reciprocal gain; the test checks that PPO can learn it, not the
+    defaults' tuning (the README's learning table reports the defaults)."""
     env_id, options, partners = "ReciprocalDilemma-v0", dict(reward="integrated"), {1: "heuristic/tit_for_tat"}
-    untrained = make("ippo", partners=partners)
-    untrained.train(env_id, 0, options)
-    learner = make("ippo", partners=partners)
+    settings = dict(partners=partners, init_log_std=-2.5, epochs=10)
+    learner = make("ippo", **settings)
     learner.train(env_id, 200_000 * SCALE, options)
     agent0 = lambda policy: (lambda game, state: policy.act(game, state, np.array([0])))
     trained, rate = _against_tit_for_tat(agent0(learner), env_id, options)
-    start, _ = _against_tit_for_tat(agent0(untrained), env_id, options)
     baseline, _ = _against_tit_for_tat(lambda game, state: game.baseline[None, :1].repeat(state.batch, 0),
                                        env_id, options)
+    best = max(_against_tit_for_tat(lambda game, state, f=f: np.full((state.batch, 1), f * game.e[0]),
+                                    env_id, options)[0] for f in np.linspace(0, 1, 21))
     game = coopgym.envs.make_game(env_id)
     b = float(game.baseline[0] / game.e[0])
     assert rate > b + 0.1, (rate, b)
-    assert trained > baseline and trained > start, (trained, baseline, start)
+    assert trained >= baseline + 0.8 * (best - baseline), (trained, baseline, best)

@@ -99,8 +99,14 @@ def play_game(case, d: Digest):
         d.step()
 
 
+def _options(case) -> dict:
+    """The case's interface options; actions in endowment units unless the case says otherwise (the
+    digests were recorded when that was the interfaces' default; the draws are uniform in [0, high])."""
+    return {"action_units": "endowment", **case["options"]}
+
+
 def play_vector(case, d: Digest):
-    env = coopgym.vector_env(case["env"], num_envs=3, **case["options"])
+    env = coopgym.vector_env(case["env"], num_envs=3, **_options(case))
     gen = np.random.default_rng(case["seed"])
     d.add(env.reset(seed=case["seed"]))
     high = env.action_high
@@ -110,7 +116,7 @@ def play_vector(case, d: Digest):
 
 
 def _gym_kwargs(case):
-    opts = dict(case["options"])
+    opts = _options(case)
     if case["interface"] == "gym_joint":
         opts["joint"] = True
     return opts
@@ -131,7 +137,7 @@ def play_gym(case, d: Digest):
 
 
 def play_make_vec(case, d: Digest):
-    opts = dict(case["options"])
+    opts = _options(case)
     env = gymnasium.make_vec(f"coopgym/{case['env']}", num_envs=3, **opts)
     gen = np.random.default_rng(case["seed"])
     space = env.single_action_space
@@ -143,7 +149,7 @@ def play_make_vec(case, d: Digest):
 
 
 def play_parallel(case, d: Digest):
-    env = coopgym.parallel_env(case["env"], **case["options"])
+    env = coopgym.parallel_env(case["env"], **_options(case))
     gen = np.random.default_rng(case["seed"])
     d.add(env.reset(seed=case["seed"]))
     for _ in range(env.game.horizon + EXTRA_STEPS):
@@ -156,7 +162,7 @@ def play_parallel(case, d: Digest):
 
 
 def play_aec(case, d: Digest):
-    env = coopgym.aec_env(case["env"], **case["options"])
+    env = coopgym.aec_env(case["env"], **_options(case))
     gen = np.random.default_rng(case["seed"])
     env.reset(seed=case["seed"])
     horizon = env.unwrapped.game.horizon

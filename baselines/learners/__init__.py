@@ -19,3 +19,13 @@ forward passes and n loops; with 40 agents (ApacheProject-v0) that alone is far 
 the batched game, and the lockstep of many SB3 models needed its private members. One
 ensemble forward for all agents and games keeps training at the speed of the matrix maths.
 """
+
+
+def __getattr__(name: str):
+    """``load(path)`` (any learner's checkpoint), imported on first use: importing this package stays free
+    of torch."""
+    if name == "load":
+        from coopgym.baselines.learners.base import load
+
+        return load
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,7 +32,7 @@ class COMA(Learner):
     family = "centralised"
     reference = "Foerster et al. 2018, Counterfactual Multi-Agent Policy Gradients"
     DEFAULTS = {"rollout": 16, "bins": 11, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8,
-                "critic_epochs": 2, "minibatches": 4, "entropy_coef": 0.01, "max_grad_norm": 1.0}
+                "critic_epochs": 8, "minibatches": 4, "entropy_coef": 0.01, "max_grad_norm": 1.0}
 
     # -- networks: a categorical actor per agent, a critic per agent of its own bins given the others' actions
     def build(self) -> None:

@@ -28,7 +28,7 @@ class IPPO(Learner):
     reference = ("de Witt et al. 2020, Is Independent Learning All You Need in the StarCraft Multi-Agent "
                  "Challenge? (arXiv:2011.09533); PPO: Schulman et al. 2017 (arXiv:1707.06347)")
     PARTNERS = True
-    DEFAULTS = {"rollout": 16, "epochs": 4, "minibatches": 4, "lr": 3e-4, "gae_lambda": 0.95, "clip": 0.2,
+    DEFAULTS = {"rollout": 16, "epochs": 4, "minibatches": 4, "lr": 1e-3, "gae_lambda": 0.95, "clip": 0.2,
                 "vf_coef": 0.5, "entropy_coef": 0.0, "init_log_std": -1.0}
 
     # -- networks: a Gaussian actor and a critic per agent, on the agent's own observation

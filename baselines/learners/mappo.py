@@ -23,7 +23,6 @@ class MAPPO(IPPO):
     family = "centralised"
     reference = "Yu et al. 2022, The Surprising Effectiveness of PPO in Cooperative Multi-Agent Games"
     PARTNERS = False
-    DEFAULTS = {"lr": 5e-4}
 
     def make_critic(self) -> torch.nn.Module:
         n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]

@@ -22,7 +22,7 @@ class MATD3(MADDPG):
     name = "matd3"
     reference = ("Ackermann et al. 2019, Reducing Overestimation Bias in Multi-Agent Domains Using "
                  "Double Centralized Critics")
-    DEFAULTS = {"policy_delay": 2, "target_noise": 0.1, "target_noise_clip": 0.25,
+    DEFAULTS = {"policy_delay": 2, "target_noise": 0.05, "target_noise_clip": 0.1,
                 "lr": 2e-3}   # the actor steps every policy_delay updates: twice the rate of MADDPG's
 
     def build(self) -> None:

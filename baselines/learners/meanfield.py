@@ -35,7 +35,7 @@ class MeanFieldAC(Learner):
     name = "meanfield_ac"
     family = "centralised"
     reference = "Yang et al. 2018, Mean Field Multi-Agent Reinforcement Learning"
-    DEFAULTS = {"rollout": 16, "lr": 5e-4, "critic_lr": 1e-3, "td_lambda": 0.8, "critic_epochs": 2,
+    DEFAULTS = {"rollout": 16, "lr": 1e-3, "critic_lr": 1e-3, "td_lambda": 0.8, "critic_epochs": 2,
                 "minibatches": 4, "entropy_coef": 0.0, "init_log_std": -1.0, "baseline_samples": 4,
                 "max_grad_norm": 1.0}
 

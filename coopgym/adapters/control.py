@@ -2,30 +2,42 @@
 
 A Gymnasium learner controls one focal agent (the others follow ``coplayers``)
 or, with ``joint=True``, every agent at once (reward = sum of the per-agent
-rewards). ``action_units="fraction"`` rescales actions to [0, 1] of each
-endowment. Out-of-range finite actions are clipped to [0, e_i] by the game.
+rewards). ``action_units`` says what an action number means (:mod:`coopgym.adapters.units`: by
+default [-1, 1] mapped to [0, e_i]). Out-of-range finite actions are clipped to [0, e_i] by the game.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from gymnasium import spaces
 
+from coopgym.adapters import units
 from coopgym.policy import Policy
-from coopgym.registry import make_policy
-from coopgym.spec import ACTION_UNITS
+from coopgym.registry import REGISTRY, make_policy
 
 DEFAULT_COPLAYER = "heuristic/tit_for_tat"
 
 
+def coplayer(policy: str | Policy) -> Policy:
+    """A co-player: a Policy, a registered policy name, or the path of a saved learner checkpoint. A learner's
+    name alone is refused: it would play untrained."""
+    if isinstance(policy, str) and policy not in REGISTRY and Path(policy).is_file():
+        from coopgym.baselines.learners import load
+
+        return load(policy)
+    if isinstance(policy, str) and policy in REGISTRY and REGISTRY[policy].kind == "learner":
+        raise ValueError(f"coplayer {policy!r} is a learner and would play untrained; give a trained one "
+                         f"(a learner object, or the path of a checkpoint saved by `coopgym run --save`)")
+    return make_policy(policy)
+
+
 class Control:
     def __init__(self, game, focal: int = 0, coplayers: str | Policy | Sequence = DEFAULT_COPLAYER,
-                 joint: bool = False, action_units: str = "endowment"):
+                 joint: bool = False, action_units: str = units.DEFAULT_UNITS):
         self.game, n = game, game.n
-        if action_units not in ACTION_UNITS:
-            raise ValueError(f"unknown action_units {action_units!r}; choose one of {list(ACTION_UNITS)}")
-        self.fraction = action_units == "fraction"
+        self.units = units.check_units(action_units)
         if not isinstance(joint, (bool, np.bool_)):
             raise TypeError(f"joint must be True or False, got {joint!r}")
         self.joint = bool(joint)
@@ -44,27 +56,24 @@ class Control:
         policies: dict[object, Policy] = {}
         for agent, p in zip(others, coplayers):
             key = p if isinstance(p, Policy) else str(p)
-            policies.setdefault(key, make_policy(p).bind(game))
+            policies.setdefault(key, coplayer(p).bind(game))
             by_name.setdefault(key, []).append(agent)
         self.groups = [(policies[k], np.array(v)) for k, v in by_name.items()]
         self.controlled = np.arange(n) if self.joint else np.array([self.focal])
         self._single = self.groups[0][0] if len(self.groups) == 1 else None
-        e = game.e[self.controlled]
-        high = np.ones_like(e) if self.fraction else e
-        self.action_space = spaces.Box(0.0, high.astype(np.float32), shape=(len(e),), dtype=np.float32)
+        low, high = units.bounds(game.e[self.controlled], self.units)
+        self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         dim = game.state_dim if self.joint else game.obs_dim
         self.observation_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
 
     def joint_actions(self, state, action) -> np.ndarray:
         """(B, n) endowment-unit actions from the controller's (B, k) action and the co-players."""
-        a = np.asarray(action, dtype=np.float64)
+        a = units.numeric(action)
         k = len(self.controlled)
         B = state.batch
         if not (a.shape == (B, k) or (B == 1 and a.ndim <= 1 and a.size == k)):
             raise ValueError(f"action must have shape {(k,) if B == 1 else (B, k)}, got {a.shape}")
-        a = a.reshape(B, k)
-        if self.fraction:
-            a = a * self.game.e[self.controlled]
+        a = units.to_endowment(a.reshape(B, k), self.game.e[self.controlled], self.units)
         if self.joint:
             return a
         if self._single is not None:  # one co-player policy: let it act for every slot, then put the focal in

@@ -9,6 +9,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import conversions, wrappers
 
 from coopgym import rng
+from coopgym.adapters import units
 from coopgym.adapters.render import render_ansi
 from coopgym.envs import make_game
 
@@ -19,27 +20,27 @@ class CoopParallelEnv(ParallelEnv):
     Agents are ``player_0 ... player_{n-1}``; ``state()`` is the global state for
     centralised critics. Agents that leave in a phase change disappear from
     ``agents`` and join again when the phase brings them back.
-    Finite out-of-range actions are clipped to [0, e_i]; NaN/inf raise ValueError.
+    Actions are in ``action_units`` (default ``"normalized"``: [-1, 1] played as
+    (a + 1) / 2 * e_i; :mod:`coopgym.adapters.units`). Finite out-of-range actions are
+    clipped; NaN/inf, non-numeric and wrongly shaped actions raise ValueError/TypeError.
     """
 
     metadata = {"render_modes": ["ansi"], "name": "coopgym", "is_parallelizable": True}
 
-    def __init__(self, env_id: str, *, action_units: str = "endowment", render_mode: str | None = None,
+    def __init__(self, env_id: str, *, action_units: str = units.DEFAULT_UNITS, render_mode: str | None = None,
                  **options: Any):
         if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; choose None or 'ansi'")
-        if action_units not in ("endowment", "fraction"):
-            raise ValueError(f"unknown action_units {action_units!r}; choose 'endowment' or 'fraction'")
+            raise TypeError(f"unknown render_mode {render_mode!r}; choose None or 'ansi'")
+        self.units = units.check_units(action_units)
         self.render_mode = render_mode
         self.game = make_game(env_id, **options)
         self.metadata = dict(self.metadata, name=self.game.spec.id)
-        self.fraction = action_units == "fraction"
         n = self.game.n
         self.possible_agents = [f"player_{i}" for i in range(n)]
         self.agent_index = {a: i for i, a in enumerate(self.possible_agents)}
         self.agents: list[str] = []
-        high = np.ones(n) if self.fraction else self.game.e
-        self._action_spaces = {a: spaces.Box(0.0, np.float32(high[i]), shape=(1,), dtype=np.float32)
+        low, high = units.bounds(self.game.e, self.units)
+        self._action_spaces = {a: spaces.Box(np.float32(low[i]), np.float32(high[i]), shape=(1,), dtype=np.float32)
                                for a, i in self.agent_index.items()}
         self._observation_space = spaces.Box(0.0, 1.0, shape=(self.game.obs_dim,), dtype=np.float32)
         self.state_space = spaces.Box(0.0, 1.0, shape=(self.game.state_dim,), dtype=np.float32)
@@ -96,11 +97,7 @@ class CoopParallelEnv(ParallelEnv):
             raise ValueError(f"missing action(s) for {missing}")
         joint = np.zeros((1, self.game.n))
         for agent, action in actions.items():
-            a = np.asarray(action, dtype=np.float64)
-            if a.size != 1:
-                raise ValueError(f"action of {agent} must be a single number (shape (1,)), got shape {a.shape}")
-            i = self.agent_index[agent]
-            joint[0, i] = a.reshape(()) * (self.game.e[i] if self.fraction else 1.0)
+            joint[0, self.agent_index[agent]] = self.check_action(agent, action)
         acting = list(self.agents)
         self._state, res = self.game.step(self._state, joint)
         self._last = res
@@ -117,6 +114,16 @@ class CoopParallelEnv(ParallelEnv):
         infos = {a: {"payoff": float(res.payoffs[0, self.agent_index[a]])} for a in reported}
         self.agents = live
         return obs, rewards, terminations, truncations, infos
+
+    def check_action(self, agent: str, action: Any) -> float:
+        """``agent``'s action in endowment units; a non-numeric, non-finite or wrongly shaped one raises."""
+        a = units.numeric(action, f"action of {agent}")
+        if a.size != 1:
+            raise ValueError(f"action of {agent} must be a single number (shape (1,)), got shape {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"action of {agent} is NaN or inf ({float(a.reshape(()))}); actions must be finite")
+        i = self.agent_index[agent]
+        return float(units.to_endowment(a.reshape(()), self.game.e[i], self.units))
 
     def state(self) -> np.ndarray:
         if self._state is None:
@@ -139,5 +146,21 @@ def parallel_env(env_id: str, **options) -> CoopParallelEnv:
 
 def aec_env(env_id: str, **options):
     """A PettingZoo AECEnv of ``env_id``: agents act in turn, the step resolves after the last one."""
-    env = conversions.parallel_to_aec(CoopParallelEnv(env_id, **options))
-    return wrappers.OrderEnforcingWrapper(env)
+    parallel = CoopParallelEnv(env_id, **options)
+    return wrappers.OrderEnforcingWrapper(_TurnChecked(conversions.parallel_to_aec(parallel), parallel))
+
+
+class _TurnChecked(wrappers.BaseWrapper):
+    """Checks each agent's action at its own turn. PettingZoo's parallel-to-AEC conversion stores the
+    actions and resolves them at the last agent's turn, so a bad action would only fail then (and at every
+    later turn, the stored action staying bad); here it fails at once and nothing is stored."""
+
+    def __init__(self, env, parallel: CoopParallelEnv):
+        super().__init__(env)
+        self._parallel = parallel
+
+    def step(self, action):
+        agent = self.agent_selection
+        if action is not None or not (self.terminations.get(agent) or self.truncations.get(agent)):
+            self._parallel.check_action(agent, action)
+        super().step(action)

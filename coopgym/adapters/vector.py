@@ -18,6 +18,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from coopgym import rng
+from coopgym.adapters import units
 from coopgym.adapters.control import DEFAULT_COPLAYER, Control
 from coopgym.envs import make_game
 
@@ -44,6 +45,12 @@ class _Batch:
         self.state = self.game.reset(self.keys, options, previous=self.state)
         return self.state
 
+    def live_state(self):
+        """The games' state; before the first reset a RuntimeError says to call reset()."""
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        return self.state
+
     def reset_done(self, done: np.ndarray):
         """Reset the finished games in place (their keys advance as an unseeded single reset would)."""
         self.keys = np.where(done, rng.next_keys(self.keys), self.keys)
@@ -54,15 +61,13 @@ class _Batch:
 class MultiAgentVectorEnv:
     """N games, every agent's action given: (N, n) actions -> (N, n) rewards."""
 
-    def __init__(self, env_id: str, num_envs: int, *, action_units: str = "endowment", **options: Any):
-        if action_units not in ("endowment", "fraction"):
-            raise ValueError(f"unknown action_units {action_units!r}; choose 'endowment' or 'fraction'")
+    def __init__(self, env_id: str, num_envs: int, *, action_units: str = units.DEFAULT_UNITS, **options: Any):
+        self.units = units.check_units(action_units)
         self.game = make_game(env_id, **options)
-        self.fraction = action_units == "fraction"
         self.batch = _Batch(self.game, num_envs)
         self.num_envs, self.n_agents = self.batch.num_envs, self.game.n
         self.obs_dim, self.state_dim = self.game.obs_dim, self.game.state_dim
-        self.action_high = np.ones(self.n_agents) if self.fraction else self.game.e.copy()
+        self.action_low, self.action_high = units.bounds(self.game.e, self.units)
 
     @property
     def state(self):
@@ -73,10 +78,9 @@ class MultiAgentVectorEnv:
         return self.game.observe(state), {"state": self.game.global_state(state)}
 
     def step(self, actions: np.ndarray):
-        a = np.asarray(actions, dtype=np.float64)
-        if self.fraction:
-            a = a * self.game.e
-        new, res = self.game.step(self.batch.state, a)
+        state = self.batch.live_state()
+        new, res = self.game.step(state, units.to_endowment(units.numeric(actions, "actions"), self.game.e,
+                                                            self.units))
         done = res.terminated | res.truncated
         info: dict[str, Any] = {"payoffs": res.payoffs, "actions": res.actions, **res.info}
         self.batch.state = new
@@ -96,7 +100,7 @@ class CoopVectorEnv(VectorEnv):
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, env_id: str, num_envs: int = 1, *, focal: int = 0, coplayers=DEFAULT_COPLAYER,
-                 joint: bool = False, action_units: str = "endowment", render_mode: str | None = None,
+                 joint: bool = False, action_units: str = units.DEFAULT_UNITS, render_mode: str | None = None,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP, **options: Any):
         if render_mode is not None:
             raise ValueError("the vector env does not render; use a single env with render_mode='ansi'")
@@ -118,7 +122,8 @@ class CoopVectorEnv(VectorEnv):
         return self.control.observe(state), {}
 
     def step(self, actions):
-        a = np.asarray(actions)
+        self.batch.live_state()
+        a = units.numeric(actions, "actions")
         k = len(self.control.controlled)
         if a.shape not in ((self.num_envs, k),) and not (k == 1 and a.shape == (self.num_envs,)):
             raise ValueError(f"actions must have shape {(self.num_envs, k)}, got {a.shape}")

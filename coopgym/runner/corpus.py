@@ -1,12 +1,13 @@
 """The corpus: a ledger exported as Parquet with Croissant 1.0 metadata (CC-BY-4.0).
 
-``runs.parquet`` holds one flat row per run: scalars as columns, one float column per run metric
-(``return``, ``welfare``, ``equality``, ``cooperation``, ``trust``: :mod:`coopgym.runner.metrics`), and the
-list- and dict-valued fields (per-agent returns, learning curve points, training curve, trust trajectory,
-options, versions) as JSON text, so one Croissant record set describes the file and mlcroissant reads it.
+``runs.parquet`` holds one row per run: scalars as columns, one float column per run metric (``return``,
+``welfare``, ``equality``, ``cooperation``, ``trust``: :mod:`coopgym.runner.metrics`), start and end as UTC
+timestamps, and the list- and dict-valued fields as native Parquet lists and structs (per-agent returns, the
+learning curve, the training curve, the trust trajectory, the versions, the options as name/value pairs);
+the Croissant metadata describes them as repeated fields and subfields, so mlcroissant reads them too.
 Non-finite floats are written as null. Read back (:func:`load_corpus`, or mlcroissant), the records equal the
 ledger's exactly. Only the Parquet file and the metadata are released (and kept in git); JSON Lines is an
-export on request (``--jsonl``), the same rows one per line, not described by the metadata.
+export on request (``--jsonl``): the same rows one per line, as JSON values, not described by the metadata.
 
 A partial build (a resumable plan interrupted, or exported before it finished) says so: the metadata's
 description and the build status give how many of the plan's runs it holds.
@@ -40,9 +41,22 @@ REQUIRED = ("@context", "@type", "conformsTo", "name", "description", "license",
 CITE = ("@misc{coopgym_corpus, title = {coopgym run corpus: mixed-motive multi-agent RL under strategic "
         "coopetition}, note = {environments after arXiv:2510.18802, 2510.24909, 2601.16237, 2604.01240}}")
 
-# (column, Croissant dataType, description); JSON marks a JSON-encoded text column.
-JSON_COLUMNS = ("options", "eval_at", "versions", "mean_return", "std_return", "evaluations", "learning_curve",
-                "trajectory")
+# The columns: (name, Croissant dataType, description). Lists, structs and timestamps are native Parquet
+# types (NESTED gives their shape); ``options`` is a list of {name, value} pairs whose value is the option's
+# JSON text, because an option may be a number, a string, a list or a table and a Parquet column has one type.
+EVAL_FIELDS = ("steps", *METRICS)
+NESTED = {
+    "options": ("pairs", "list of {name, value}: the environment options (value: the option's JSON text)"),
+    "eval_at": ("ints", "list of env-step counts at which the learner was evaluated during training"),
+    "versions": ("struct", "Python and library versions, and the code's git commit (one text field each)"),
+    "mean_return": ("floats", "mean evaluation return per agent"),
+    "std_return": ("floats", "standard deviation of the evaluation return per agent"),
+    "evaluations": ("evals", "the learning curve: one {steps, return, welfare, equality, cooperation, trust} "
+                             "per evaluation point inside the training run"),
+    "learning_curve": ("curve", "the training curve: one {steps, return} (env-steps, mean return of the "
+                                "training episodes) per point"),
+    "trajectory": ("floats", "mean trust per evaluation step (null if not recorded)"),
+}
 COLUMNS = (
     ("config_hash", "sc:Text", "sha256 of the canonical JSON of the run config; the record's key"),
     ("policy", "sc:Text", "policy name in the coopgym registry (e.g. ippo, constant/50, oracle/equilibrium)"),
@@ -51,27 +65,26 @@ COLUMNS = (
     ("seed", "sc:Integer", "seed of the run"),
     ("steps", "sc:Integer", "training budget in environment steps (0: the policy does not train)"),
     ("eval_episodes", "sc:Integer", "evaluation episodes"),
-    ("options", "sc:Text", "JSON object: extra environment options"),
-    ("eval_at", "sc:Text", "JSON list: env-step counts at which the learner was evaluated during training"),
+    ("options", None, NESTED["options"][1]),
+    ("eval_at", "sc:Integer", NESTED["eval_at"][1]),
     ("status", "sc:Text", "ok or failed"),
     ("error", "sc:Text", "error summary of a failed run (null if ok)"),
-    ("started_at", "sc:DateTime", "start time, ISO-8601 UTC"),
-    ("finished_at", "sc:DateTime", "end time, ISO-8601 UTC"),
+    ("started_at", "sc:DateTime", "start time (UTC, milliseconds)"),
+    ("finished_at", "sc:DateTime", "end time (UTC, milliseconds)"),
     ("train_seconds", "sc:Float", "training wall time in seconds (learning-curve evaluations excluded)"),
     ("eval_seconds", "sc:Float", "evaluation wall time in seconds (learning-curve evaluations included)"),
-    ("versions", "sc:Text", "JSON object: Python and library versions, and the code's git commit"),
+    ("versions", None, NESTED["versions"][1]),
     ("n_agents", "sc:Integer", "number of agents (seats)"),
-    ("mean_return", "sc:Text", "JSON list: mean evaluation return per agent"),
-    ("std_return", "sc:Text", "JSON list: standard deviation of the evaluation return per agent"),
+    ("mean_return", "sc:Float", NESTED["mean_return"][1]),
+    ("std_return", "sc:Float", NESTED["std_return"][1]),
     *((m, "sc:Float", desc) for m, desc in METRICS.items()),
-    ("evaluations", "sc:Text", "JSON list: the learning curve, one object {steps, return, welfare, equality, "
-                               "cooperation, trust} per evaluation point inside the training run"),
-    ("learning_curve", "sc:Text", "JSON list of [env_steps, mean return of the training episodes]"),
+    ("evaluations", None, NESTED["evaluations"][1]),
+    ("learning_curve", None, NESTED["learning_curve"][1]),
     ("mechanism", "sc:Text", "mechanism class of the environment (TR-1 .. TR-4)"),
-    ("trajectory", "sc:Text", "JSON list: mean trust per evaluation step (null if not recorded)"),
+    ("trajectory", "sc:Float", NESTED["trajectory"][1]),
 )
-_INT = {c for c, t, _ in COLUMNS if t == "sc:Integer"}
-_FLOAT = {c for c, t, _ in COLUMNS if t == "sc:Float"} | set(LEGACY_FIELDS)
+_INT = {c for c, t, _ in COLUMNS if t == "sc:Integer" and c not in NESTED}
+_FLOAT = {c for c, t, _ in COLUMNS if t == "sc:Float" and c not in NESTED} | set(LEGACY_FIELDS)
 _TIME = {c for c, t, _ in COLUMNS if t == "sc:DateTime"}
 
 
@@ -92,39 +105,64 @@ def _context() -> dict[str, Any]:
             "examples": {"@id": "cr:examples", "@type": "@json"}, **cr}
 
 
+def _finite(value: Any) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _utc(text: str | None) -> _dt.datetime | None:
+    return None if text is None else _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def record_row(record: RunRecord) -> dict[str, Any]:
-    """A record as one flat corpus row."""
+    """A record as one corpus row of native values (lists, dicts, UTC datetimes; non-finite floats None)."""
     data = record.to_dict()
     data.update({m: record.metrics.get(m) for m in METRICS})
-    row = {}
-    for col, _, _ in COLUMNS:
-        value = data[col]
-        if col in JSON_COLUMNS:
-            value = None if value is None else json.dumps(value, sort_keys=True, allow_nan=False,
-                                                          default=float)
-        elif col in _FLOAT and value is not None:
-            value = float(value) if math.isfinite(value) else None
-        row[col] = value
+    row = {col: data[col] for col, _, _ in COLUMNS}
+    for col in _FLOAT & row.keys():
+        row[col] = _finite(row[col])
+    for col in _TIME:
+        row[col] = _utc(row[col])
+    row["options"] = [{"name": k, "value": json.dumps(v, sort_keys=True, allow_nan=False)}
+                      for k, v in sorted(data["options"].items())]
+    for col in ("mean_return", "std_return", "trajectory"):
+        row[col] = None if row[col] is None else [float(x) for x in row[col]]
+    row["evaluations"] = [{"steps": int(p["steps"]), **{m: _finite(p.get(m)) for m in METRICS}}
+                          for p in data["evaluations"]]
+    row["learning_curve"] = [{"steps": int(k), "return": float(v)} for k, v in data["learning_curve"]]
     return row
 
 
+def jsonl_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A corpus row as JSON values: times as ISO-8601 text, the options as one JSON object."""
+    out = dict(row, options={p["name"]: json.loads(p["value"]) for p in row["options"]})
+    out.update({col: None if row[col] is None else _iso(row[col]) for col in _TIME})
+    return out
+
+
 def row_record(row: dict[str, Any]) -> RunRecord:
-    """Inverse of :func:`record_row` (accepts bytes for text, as mlcroissant returns them; and the rows of a
-    v1 corpus, converted by :meth:`RunRecord.from_dict`)."""
+    """Inverse of :func:`record_row` and :func:`jsonl_row`; also reads rows whose nested fields are JSON
+    text (corpus v1 and the first v2 exports) and bytes for text (as mlcroissant returns it)."""
     data = {}
     for col, value in row.items():
         if isinstance(value, bytes):
             value = value.decode("utf-8")
         if value is not None:
-            if col in _TIME and not isinstance(value, str):  # mlcroissant parses dates: back to our text
-                value = _iso(value)
-            elif col in JSON_COLUMNS:
+            if col in NESTED and isinstance(value, str):
                 value = json.loads(value)
+            if col in _TIME and not isinstance(value, str):  # a datetime: back to the records' text
+                value = _iso(value)
             elif col in _INT:
                 value = int(value)
             elif col in _FLOAT:
-                value = float(value)
-                value = value if math.isfinite(value) else None
+                value = _finite(float(value))
+            elif col == "options":   # name/value pairs (Parquet), or an object (JSON Lines, older corpora)
+                value = {p["name"]: json.loads(p["value"]) for p in value} if isinstance(value, list) else value
+            elif col == "versions":
+                value = {k: v for k, v in value.items() if v is not None}
+            elif col == "learning_curve":
+                value = [[p["steps"], p["return"]] if isinstance(p, dict) else p for p in value]
+            elif col in NESTED:
+                value = list(value)
         data[col] = value
     metrics = {m: data.pop(m) for m in METRICS if m in data}
     if metrics and data.get("status") == "ok":
@@ -158,18 +196,61 @@ def _write_atomic(path: Path, writer) -> None:
     os.replace(tmp, path)
 
 
+def _arrow_schema(version_keys: list[str]):
+    """The Parquet schema of a corpus whose records name ``version_keys`` in ``versions``."""
+    import pyarrow as pa
+
+    scalar = {"sc:Text": pa.string(), "sc:Integer": pa.int64(), "sc:Float": pa.float64(),
+              "sc:DateTime": pa.timestamp("ms", tz="UTC")}
+    nested = {"floats": pa.list_(pa.float64()), "ints": pa.list_(pa.int64()),
+              "pairs": pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())])),
+              "struct": pa.struct([(k, pa.string()) for k in version_keys]),
+              "evals": pa.list_(pa.struct([("steps", pa.int64())] + [(m, pa.float64()) for m in METRICS])),
+              "curve": pa.list_(pa.struct([("steps", pa.int64()), ("return", pa.float64())]))}
+    return pa.schema([(c, nested[NESTED[c][0]] if c in NESTED else scalar[t]) for c, t, _ in COLUMNS])
+
+
 def _write_parquet(rows: list[dict], path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    types = {"sc:Text": pa.string(), "sc:DateTime": pa.string(), "sc:Integer": pa.int64(), "sc:Float": pa.float64()}
-    schema = pa.schema([(c, types[t]) for c, t, _ in COLUMNS])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    keys = sorted({k for row in rows for k in row["versions"]}) or ["python"]  # a struct needs one field
+    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(keys)), path)
+
+
+def _fields(version_keys: list[str]) -> list[dict[str, Any]]:
+    """The Croissant fields of the ``runs`` record set: lists are repeated fields, structs have subfields
+    (read from the struct's column by a JSON path)."""
+    def field(name, at, dtype=None, desc=None, repeated=False, sub=(), path=None):
+        source = {"fileObject": {"@id": PARQUET}, "extract": {"column": at}}
+        if path:
+            source["transform"] = {"jsonPath": path}
+        out = {"@type": "cr:Field", "@id": f"{RECORD_SET}/{at}" + (f"/{name}" if path else ""), "name": name}
+        out.update({"description": desc} if desc else {})
+        out.update({"dataType": dtype} if dtype else {})
+        out.update({"repeated": True} if repeated else {})
+        if sub:
+            out["subField"] = [field(k, at, t, path=k) for k, t in sub]
+        else:
+            out["source"] = source
+        return out
+
+    shapes = {"pairs": [("name", "sc:Text"), ("value", "sc:Text")],
+              "struct": [(k, "sc:Text") for k in version_keys],
+              "evals": [("steps", "sc:Integer")] + [(m, "sc:Float") for m in METRICS],
+              "curve": [("steps", "sc:Integer"), ("return", "sc:Float")]}
+    out = []
+    for col, dtype, desc in COLUMNS:
+        kind = NESTED.get(col, (None,))[0]
+        out.append(field(col, col, dtype, desc, repeated=kind not in (None, "struct"), sub=shapes.get(kind, ())))
+    return out
 
 
 def metadata(dir_: Path, *, name: str, description: str, url: str, creator: str,
              date_published: str, n_runs: int) -> dict[str, Any]:
     """Croissant 1.0 JSON-LD describing ``runs.parquet`` in ``dir_``."""
+    import pyarrow.parquet as pq
+
     from .records import library_versions
 
     files = [{"@type": "cr:FileObject", "@id": PARQUET, "name": PARQUET, "contentUrl": PARQUET,
@@ -178,10 +259,7 @@ def metadata(dir_: Path, *, name: str, description: str, url: str, creator: str,
     record_sets = [{"@type": "cr:RecordSet", "@id": RECORD_SET, "name": RECORD_SET,
                     "description": f"One record per run, read from {PARQUET}.",
                     "key": {"@id": f"{RECORD_SET}/config_hash"},
-                    "field": [{"@type": "cr:Field", "@id": f"{RECORD_SET}/{col}", "name": col, "description": desc,
-                               "dataType": dtype,
-                               "source": {"fileObject": {"@id": PARQUET}, "extract": {"column": col}}}
-                              for col, dtype, desc in COLUMNS]}]
+                    "field": _fields(pq.read_schema(dir_ / PARQUET).field("versions").type.names)}]
     return {"@context": _context(), "@type": "sc:Dataset", "name": name, "description": description,
             "conformsTo": CROISSANT_1_0, "license": LICENSE, "url": url, "citeAs": CITE,
             "creator": {"@type": "sc:Organization", "name": creator}, "datePublished": date_published,
@@ -218,7 +296,7 @@ def export_corpus(records: Iterable[RunRecord], out_dir: str | os.PathLike, *, n
     def write_jsonl(path: Path) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             for row in rows:
-                fh.write(json.dumps(row, sort_keys=False, allow_nan=False) + "\n")
+                fh.write(json.dumps(jsonl_row(row), sort_keys=False, allow_nan=False) + "\n")
 
     if jsonl:
         _write_atomic(out / JSONL, write_jsonl)
@@ -357,4 +435,16 @@ def load_croissant(path: str | os.PathLike, record_set: str = RECORD_SET) -> lis
 
     ds = mlc.Dataset(jsonld=str(_metadata_path(path)))
     prefix = f"{record_set}/"
-    return [row_record({k[len(prefix):]: v for k, v in rec.items()}) for rec in ds.records(record_set=record_set)]
+    return [row_record({k[len(prefix):]: _plain(v) for k, v in rec.items()}) for rec in ds.records(record_set=record_set)]
+
+
+def _plain(value: Any) -> Any:
+    """A value as mlcroissant returns it (bytes for text, subfields keyed by their @id, numpy arrays and
+    scalars) as plain Python."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, dict):
+        return {k.rsplit("/", 1)[-1]: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") and not hasattr(value, "tzinfo") else value
