@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, KeyError, FileNotFoundError) as err:  # user errors: one clear line
         print(f"coopgym {argv[0]}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a path the checks before the work could not foresee (a full disk, say)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"coopgym {argv[0]}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

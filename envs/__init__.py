@@ -44,11 +44,16 @@ def get_spec(env_id: str) -> EnvSpec:
 
 GAME_OPTIONS = ("n_agents", "horizon", "phase", "trust", "signal_scale", "reward", "mutuality",
                 "observation", "params", "reward_scale", "normalize_reward")
+#: options the interfaces take on top of the game's (README, "Using it")
+INTERFACE_OPTIONS = {"gymnasium.make and make_vec": ("focal", "coplayers", "joint", "action_units", "render_mode"),
+                     "PettingZoo": ("action_units", "render_mode"), "coopgym.vector_env": ("action_units",)}
 
 
 def make_game(env_id: str, **options) -> Game:
     """The batched game of ``env_id`` with validated keyword options."""
     unknown = sorted(set(options) - set(GAME_OPTIONS))
     if unknown:
-        raise TypeError(f"unknown option(s) {unknown} for {env_id}; allowed: {list(GAME_OPTIONS)}")
+        where = "; ".join(f"{k}: {', '.join(v)}" for k, v in INTERFACE_OPTIONS.items())
+        raise TypeError(f"unknown option(s) {unknown} for {env_id}; environment options: {', '.join(GAME_OPTIONS)} "
+                        f"(and the interfaces' own: {where})")
     return Game(get_spec(env_id), **options)

@@ -47,7 +47,7 @@ def test_config_hash_is_sha256_of_canonical_json():
     (dict(reward="m=2.5"), "mutuality m must lie in [0, 2]"),
     (dict(eval_episodes=0), "eval_episodes must be >= 1"),
     (dict(policy=""), "policy must be a non-empty string"),
-    (dict(options={"x": {"nested": 1}}), "option 'x'"),
+    (dict(options={"x": {1: "a"}}), "option 'x': table keys must be strings"),
     (dict(steps=1.5), "steps must be an integer"),
 ])
 def test_config_validation_names_the_problem(kwargs, message):

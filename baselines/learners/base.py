@@ -213,6 +213,7 @@ class Learner(Policy):
         """One file: the header (JSON) and the state of every network and optimiser."""
         if self.meta is None:
             raise RuntimeError(f"{self.name} has nothing to save: train() it first")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         torch.save({"header": json.dumps(self.header()),
                     "parts": {k: v.state_dict() for k, v in self.parts().items()}}, Path(path))
 

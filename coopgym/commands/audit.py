@@ -10,7 +10,7 @@ def configure(parser):
     parser.add_argument("--rewards", default="all", help="reward modes or m=<value>, comma-separated, or 'all'")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--episodes", type=int, default=4, help="evaluation episodes per run")
-    parser.add_argument("--ledger", default=None, help="run ledger (SQLite); default: the standard ledger")
+    parser.add_argument("--ledger", default=None, help="run ledger (SQLite); default: audit.db beside the standard ledger, so the probes' runs stay out of `coopgym leaderboard`")
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--address", default=None, help="Ray cluster address")
@@ -21,14 +21,19 @@ def configure(parser):
 def run(args) -> int:
     from coopgym.runner import plan
     from coopgym.runner.audit import audit_plan, classify
-    from coopgym.runner.ledger import Ledger
+    from coopgym.runner.ledger import Ledger, default_ledger_path
     from coopgym.runner.sweep import run_sweep
 
     envs = plan.resolve_names(args.envs, plan.env_registry(), "environment")
     rewards = plan.resolve_rewards(args.rewards)
     seeds = plan.parse_ints(args.seeds, "seeds")
+    from coopgym.commands import check_output
+
     configs = audit_plan(envs, rewards, seeds, args.episodes)
-    with Ledger(args.ledger) as book:
+    ledger = args.ledger or default_ledger_path().with_name("audit.db")   # probes stay out of the leaderboard's
+    check_output(ledger, "ledger")
+    check_output(args.out, "audit --out")
+    with Ledger(ledger) as book:
         summary = run_sweep(configs, book, backend=args.backend, workers=args.workers, address=args.address,
                             progress=not args.json)
         wanted = {c.config_hash for c in configs}

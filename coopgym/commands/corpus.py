@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "build":
         return _build(args)
+    from coopgym.commands import check_output
+
+    check_output(args.out, "output folder")
     records = read_records(args.ledger or default_ledger_path())
     path = corpus.export_corpus(records, args.out, name=args.name, url=args.url or corpus.PROJECT_URL,
                                 creator=args.creator, date_published=args.date, include_failed=not args.ok_only,
@@ -73,7 +76,10 @@ def _build(args: argparse.Namespace) -> int:
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise ValueError(f"--time-limit must be a positive number of hours, got {args.time_limit}")
+    from coopgym.commands import check_output
+
     configs, _ = plan.from_file(args.plan)
+    check_output(args.out, "output folder")
     out = Path(args.out)
     ledger = out / "ledger.sqlite"
     if args.export_only:

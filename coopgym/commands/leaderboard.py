@@ -18,8 +18,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", choices=tuple(METRICS), default="return",
                         help="the ranking metric (default: return, the per-capita return of the reward in effect)")
     parser.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
-    parser.add_argument("--level", choices=("all", "class", "env"), default="all",
-                        help="which tables: per class, per environment (with the scales), or all")
+    parser.add_argument("--level", choices=("all", "class", "env"), default=None,
+                        help="which tables: per class, per environment (with the scales), or all (default: class, "
+                             "or all when --env or --policy narrows the rows)")
+    parser.add_argument("--env", default=None, metavar="ID[,ID]", help="only these environments")
+    parser.add_argument("--reward", default=None, metavar="R[,R]", help="only these reward modes (private, ...)")
+    parser.add_argument("--class", dest="mechanism", default=None, metavar="TR-k[,TR-k]",
+                        help="only the environments of these mechanism classes (TR-1 .. TR-4)")
+    parser.add_argument("--policy", default=None, metavar="NAME[,NAME]",
+                        help="only these policies (names or patterns such as 'constant/*'); ranks stay global")
+    parser.add_argument("--top", type=int, default=None, metavar="K", help="only ranks 1..K of each table group")
     parser.add_argument("--kinds", default=None, metavar="K[,K]",
                         help="show only these policy kinds (learner, oracle, heuristic, constant, probe); "
                              "ranks stay those among all policies")
@@ -31,6 +39,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-fn", default=None, help=argparse.SUPPRESS)
 
 
+def _selection(args) -> tuple[list[str] | None, list[str] | None]:
+    """The environments and reward modes of --env, --class and --reward (checked against the registries)."""
+    from coopgym.runner import plan
+
+    envs = plan.resolve_names(args.env, plan.env_registry(), "environment") if args.env else None
+    if args.mechanism:
+        from coopgym.envs import get_spec
+        from coopgym.spec import MECHANISMS
+
+        classes = [c.strip() for c in args.mechanism.split(",")]
+        bad = [c for c in classes if c not in MECHANISMS]
+        if bad:
+            raise ValueError(f"unknown class(es) {', '.join(bad)}; choose from {', '.join(MECHANISMS)}")
+        in_class = [e for e in plan.env_registry() if get_spec(e).mechanism in classes]
+        envs = [e for e in (envs or in_class) if e in in_class]
+    rewards = plan.resolve_rewards(args.reward) if args.reward else None
+    return envs, rewards
+
+
 def run(args: argparse.Namespace) -> int:
     from coopgym.runner import leaderboard as lbm
 
@@ -39,7 +66,14 @@ def run(args: argparse.Namespace) -> int:
     if args.reps < 100:
         raise ValueError(f"--reps must be >= 100, got {args.reps}")
     kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
-    lb = lbm.build(lbm.records_from(args.ledger, args.corpus), metric=args.metric, reps=args.reps)
+    envs, rewards = _selection(args)
+    policies = [p.strip() for p in args.policy.split(",")] if args.policy else None
+    level = args.level or ("all" if args.env or args.policy else "class")
+    records = lbm.records_from(args.ledger, args.corpus, envs=envs, rewards=rewards,
+                               skip=() if args.action else ("trajectory", "learning_curve"))
+    if not records:
+        raise ValueError("no runs match the selection (--env, --reward, --class)")
+    lb = lbm.build(records, metric=args.metric, reps=args.reps)
     if args.action:
         from coopgym.runner.reproduce import reproduce
 
@@ -47,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(verdict.lines()))
         print("reproduced" if verdict.ok else "NOT reproduced")
         return 0 if verdict.ok else 1
-    text = lbm.render(lb, args.format, kinds=kinds, level=args.level)
+    text = lbm.render(lb, args.format, kinds=kinds, level=level, policies=policies, top=args.top)
     if args.out:
+        from coopgym.commands import check_output
+
+        check_output(args.out, "leaderboard --out")
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out} ({len(lb.rows)} environment rows, {len(lb.classes)} class rows)")
     else:

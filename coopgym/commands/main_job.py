@@ -17,6 +17,9 @@ def run(args) -> int:
     from coopgym.runner.report import write_report
     from coopgym.runner.sweep import run_sweep
 
+    from coopgym.commands import check_output
+
+    check_output(args.out, "output folder")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plan_path = Path(args.plan) if args.plan else resources.files("coopgym") / "data" / "main_plan.toml"

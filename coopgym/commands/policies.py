@@ -35,6 +35,9 @@ def run(args) -> int:
     kinds = sorted({e.kind for e in REGISTRY.values()})
     if args.kind is not None and args.kind not in kinds:
         raise ValueError(f"unknown kind {args.kind!r}; choose one of {', '.join(kinds)}")
+    families = sorted({e.family for e in REGISTRY.values()})
+    if args.family is not None and args.family not in families:
+        raise ValueError(f"unknown family {args.family!r}; choose one of {', '.join(families)}")
     listed = rows(args.kind, args.family)
     if args.json:
         print(json.dumps(listed, indent=2))

@@ -22,6 +22,9 @@ def run(args: argparse.Namespace) -> int:
     from coopgym.runner import leaderboard as lbm
     from coopgym.runner import report
 
+    from coopgym.commands import check_output
+
+    check_output(args.out, "report --out")
     records = lbm.records_from(args.ledger, args.corpus)
     audit = report.load_audit(args.audit) if args.audit else None
     path = report.write_report(records, args.out, title=args.title, audit=audit, metric=args.metric,

@@ -23,6 +23,9 @@ def run(args) -> int:
     from coopgym.runner.plan import parse_ints, parse_options
     from coopgym.runner.records import RunConfig
 
+    from coopgym.commands import check_output
+
+    check_output(args.save, "checkpoint --save")   # before training, not after
     eval_at = parse_ints(args.eval_at, "--eval-at", ranges=False) if args.eval_at else []
     config = RunConfig(policy=args.policy, env=args.env, reward=args.reward, seed=args.seed, steps=args.steps,
                        eval_episodes=args.episodes, options=parse_options(args.option), eval_at=eval_at)

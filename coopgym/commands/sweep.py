@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 
 
+#: a plan above this many runs needs --yes (a typo such as --seeds 0-1000000 would start a million runs)
+CONFIRM_ABOVE = 10_000
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     grid = parser.add_argument_group("grid (comma-separated lists; 'all' expands via the registries)")
     grid.add_argument("--plan", metavar="FILE", help="TOML plan file (instead of the grid flags)")
@@ -35,6 +39,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--time-limit", type=float, default=None, metavar="HOURS",
                      help="start no run after this many hours (runs in flight finish); run again to go on")
     run.add_argument("--dry-run", action="store_true", help="print the plan and what is left to run; run nothing")
+    run.add_argument("--yes", action="store_true",
+                     help=f"start the sweep even when it plans more than --max-runs runs")
+    run.add_argument("--max-runs", type=int, default=CONFIRM_ABOVE, metavar="N",
+                     help=f"plans of more runs than this need --yes (default {CONFIRM_ABOVE:,})")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--run-fn", default=None, help=argparse.SUPPRESS)  # "module:function", for tests and plugins
 
@@ -66,12 +74,18 @@ def build_plan(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from coopgym.runner.sweep import plan_text, run_sweep
 
+    from coopgym.commands import check_output
+
     configs, ledger = build_plan(args)
+    check_output(ledger, "ledger")
     if args.time_limit is not None and args.time_limit <= 0:
         raise ValueError(f"--time-limit must be a positive number of hours, got {args.time_limit}")
     if args.dry_run:
         print(plan_text(configs, ledger, retry_failed=not args.skip_failed))
         return 0
+    if len(configs) > args.max_runs and not args.yes:
+        raise ValueError(f"the grid plans {len(configs):,} runs, more than --max-runs {args.max_runs:,}: check it "
+                         f"with --dry-run, then add --yes to start them (or raise --max-runs)")
     try:
         summary = run_sweep(configs, ledger, backend=args.backend, workers=args.workers, address=args.address,
                             run_fn=args.run_fn, retry_failed=not args.skip_failed,

@@ -398,8 +398,11 @@ def validate_corpus(path: str | os.PathLike) -> list[str]:
     return list(ds.metadata.ctx.issues.warnings) if hasattr(ds.metadata, "ctx") else []
 
 
-def load_corpus(path: str | os.PathLike) -> list[RunRecord]:
-    """Records of a corpus, read from its Parquet file (fast; checks the file's sha256)."""
+def load_corpus(path: str | os.PathLike, *, envs: Iterable[str] | None = None,
+                rewards: Iterable[str] | None = None, skip: Iterable[str] = ()) -> list[RunRecord]:
+    """Records of a corpus, read from its Parquet file (fast; checks the file's sha256); ``envs`` and
+    ``rewards`` read only those runs (a filter pushed down to the Parquet reader); ``skip`` leaves out
+    some per-step columns (``trajectory``, ``learning_curve``: their records get the empty default)."""
     import pyarrow.parquet as pq
 
     meta = _metadata_path(path)
@@ -407,7 +410,10 @@ def load_corpus(path: str | os.PathLike) -> list[RunRecord]:
     problems = check_metadata(md, meta.parent)
     if problems:
         raise CorpusError(f"corpus {meta.parent} is damaged or incomplete: " + "; ".join(problems))
-    return [row_record(r) for r in pq.read_table(meta.parent / PARQUET).to_pylist()]
+    filters = [(col, "in", sorted(values)) for col, values in (("env", envs), ("reward", rewards)) if values]
+    names = [n for n in pq.read_schema(meta.parent / PARQUET).names if n not in set(skip)]
+    table = pq.read_table(meta.parent / PARQUET, filters=filters or None, columns=names)
+    return [row_record(r) for batch in table.to_batches() for r in batch.to_pylist()]
 
 
 def is_first_release(path: str | os.PathLike) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -383,12 +384,27 @@ def _keep(kinds: Iterable[str] | None):
     return lambda row: row.kind in kinds
 
 
-def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None = None, level: str = "all") -> str:
+def _named(patterns: Iterable[str] | None):
+    if patterns is None:
+        return lambda row: True
+    import fnmatch
+
+    patterns = list(patterns)
+    return lambda row: any(fnmatch.fnmatchcase(row.policy.split("@")[0], p) or row.policy == p for p in patterns)
+
+
+def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None = None, level: str = "all",
+           policies: Iterable[str] | None = None, top: int | None = None) -> str:
     """The leaderboard as ``table`` (rich), ``markdown`` or ``csv`` text. ``kinds`` shows only rows of
-    those policy kinds (ranks stay those among all policies); ``level``: env, class or all."""
+    those policy kinds, ``policies`` only the policies matching these names or shell patterns
+    (``constant/*``), ``top`` only ranks 1..top of each table group; ranks stay those among all
+    policies. ``level``: env, class or all."""
     if level not in ("env", "class", "all"):
         raise ValueError(f"unknown level {level!r}; choose env, class or all")
-    keep = _keep(kinds)
+    if top is not None and top < 1:
+        raise ValueError(f"--top must be a positive number of rows, got {top}")
+    by_kind, by_name = _keep(kinds), _named(policies)
+    keep = lambda row: by_kind(row) and by_name(row) and (top is None or (row.rank or 0) <= top)
     rows = [r for r in lb.rows if keep(r)] if level != "class" else []
     classes = [c for c in lb.classes if keep(c)] if level != "env" else []
     if fmt == "csv":
@@ -476,14 +492,25 @@ def to_csv(lb: Leaderboard, rows: list | None = None, classes: list | None = Non
     return buf.getvalue()
 
 
-def records_from(ledger: str | None = None, corpus: str | None = None) -> list[RunRecord]:
-    """Records from a ledger (default location when neither is given) or an exported corpus."""
+def records_from(ledger: str | None = None, corpus: str | None = None, *, envs: Iterable[str] | None = None,
+                 rewards: Iterable[str] | None = None, skip: Iterable[str] = ()) -> list[RunRecord]:
+    """Records from a ledger (default location when neither is given) or an exported corpus; ``envs`` and
+    ``rewards`` keep only those runs (read selectively from a corpus' Parquet file), and from a corpus
+    ``skip`` leaves out per-step columns the caller does not read."""
     if ledger and corpus:
         raise ValueError("give --ledger or --corpus, not both")
     if corpus:
         from .corpus import load_corpus
 
-        return load_corpus(corpus)
+        return load_corpus(corpus, envs=envs, rewards=rewards, skip=skip)
     from .ledger import default_ledger_path, read_records
 
-    return read_records(ledger or default_ledger_path())
+    path = Path(ledger or default_ledger_path())
+    if not ledger and not path.exists():
+        main_job = Path("runs") / "main.sqlite"
+        hint = (f"; `coopgym main` wrote its runs to {main_job}: give --ledger {main_job}" if main_job.exists()
+                else "; give --ledger PATH or --corpus DIR (e.g. --corpus corpus, the released runs)")
+        raise FileNotFoundError(f"the default ledger {path} does not exist{hint}")
+    envs, rewards = (None if x is None else set(x) for x in (envs, rewards))
+    return [r for r in read_records(path)
+            if (envs is None or r.env in envs) and (rewards is None or r.reward in rewards)]

@@ -194,7 +194,23 @@ def expand(policies: Any, envs: Any, rewards: Any = "all", seeds: Any = "0", ste
                                      tuple(sorted((options or {}).items())), at))
         except (TypeError, ValueError) as err:
             raise PlanError(f"{pol} on {env}: {err}") from None
+    if env_ids is None:
+        check_options(configs)
     return unique(configs)
+
+
+def check_options(configs: Iterable[RunConfig]) -> None:
+    """Build each environment once with each planned option set, so an impossible option (``n_agents=3``
+    on a two-agent case) is a PlanError before the first run starts, not a failed run."""
+    from coopgym.envs import make_game
+
+    for env, options in dict.fromkeys((c.env, c.options) for c in configs):
+        opts = {k: v for k, v in RunConfig("constant/0", env, "private", 0, 0, options=options).options_dict.items()}
+        try:
+            make_game(env, **opts)
+        except (TypeError, ValueError, KeyError) as err:
+            shown = ", ".join(f"{k}={v}" for k, v in opts.items())
+            raise PlanError(f"{env} with options {shown}: {err}") from None
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -249,21 +265,29 @@ def from_file(path: str | Path, **registries: Any) -> tuple[list[RunConfig], dic
 
 
 def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings -> dict; VALUE is parsed as TOML (numbers, booleans, lists), else kept as text."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    """``KEY=VALUE`` strings -> dict; VALUE is read as JSON (``{"gamma": 0.5}``, ``[0, 1]``), else as a TOML
+    value (``{gamma = 0.5}``, ``true``), else kept as text. ``reward`` is not an option: it is the run's own
+    field (``--reward``)."""
+    import json
+    import tomllib
+
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
             raise PlanError(f"option {pair!r}: expected KEY=VALUE")
+        if key in ("reward", "mutuality"):
+            raise PlanError(f"option {key!r}: the reward layer is the run's own setting; give --reward "
+                            f"(private, integrated, cooperative or m=<mutuality in [0, 2]>), not --option {key}=...")
         try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw.strip()
-        out[key.strip()] = value
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw
+        out[key] = value
     return out
 
 

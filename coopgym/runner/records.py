@@ -46,19 +46,32 @@ def canonical_reward(reward: str) -> str:
     return f"m={m!r}"
 
 
+class _Table(tuple):
+    """A frozen table option value (e.g. ``params = {gamma = 0.5}``): sorted (key, value) pairs that thaw
+    back to a dict, told apart from a list of pairs by its type."""
+
+
 def _freeze(value: Any, where: str) -> Any:
-    """JSON-able, hashable option value: scalars, or (nested) tuples of scalars."""
+    """JSON-able, hashable option value: scalars, (nested) tuples of them, or tables of them."""
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{where}: option values must be finite, got {value}")
     if isinstance(value, _SCALARS):
         return value
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and not isinstance(value, _Table):
         return tuple(_freeze(v, where) for v in value)
-    raise TypeError(f"{where}: option values must be numbers, strings, booleans or lists of them, "
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError(f"{where}: table keys must be strings, got {list(value)}")
+        return _Table((k, _freeze(v, f"{where}.{k}")) for k, v in sorted(value.items()))
+    if isinstance(value, _Table):
+        return value
+    raise TypeError(f"{where}: option values must be numbers, strings, booleans, lists or tables of them, "
                     f"got {type(value).__name__}")
 
 
 def _thaw(value: Any) -> Any:
+    if isinstance(value, _Table):
+        return {k: _thaw(v) for k, v in value}
     return [_thaw(v) for v in value] if isinstance(value, tuple) else value
 
 

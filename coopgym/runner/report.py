@@ -138,7 +138,11 @@ def curve_points(lb: lbm.Leaderboard, metric: str = "return") -> dict[tuple, dic
 def learning_curves(lb: lbm.Leaderboard, metric: str = "return") -> str:
     curves = curve_points(lb, metric)
     if not curves:
-        return _note("No learning curves: no learner run recorded evaluation points on a common task set "
+        learner_runs = [r for row in lb.rows if row.kind == "learner" for r in row.records]
+        without = sum(not r.evaluations for r in learner_runs)
+        what = (f"{len(learner_runs)} learner runs, {without} of them without evaluation points"
+                if learner_runs else "no learner runs")
+        return _note(f"No learning curves: {what}, and none with them on a common task set "
                      "(runs with eval_at record them, e.g. `coopgym sweep ... --eval-at 0,5000,20000`).")
     keys = [c for c in _cells(lb) if c in curves]
     fig, axes = _grid(len(keys))
@@ -278,13 +282,16 @@ def trust_trajectories(records: Sequence[RunRecord], max_envs: int = 12, max_pol
             n = min(map(len, groups[key][pol]))
             ax.plot(np.mean([t[:n] for t in groups[key][pol]], axis=0), label=pol)
         ax.set_ylim(0, 1)
-        _label(ax, key, "step", "mean trust", legend=ax is axes[0])
+        _label(ax, key, "step", "mean trust")   # each panel its own legend: panels show different policies
     return _fig_png(fig)
 
 
 def load_audit(path: str | os.PathLike) -> list[dict]:
     """Audit results as a list of {env, class[, policy]} from a mapping or a list (see module doc)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"audit file {path} is not JSON: {err}") from None
     if isinstance(data, dict):
         data = [{"env": k, "class": v} for k, v in data.items()]
     if not isinstance(data, list) or not all(isinstance(d, dict) and "env" in d and "class" in d for d in data):

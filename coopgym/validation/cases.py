@@ -73,16 +73,17 @@ RN_TRUST = tr.TrustParams.of(0.08, 0.25, 0.55, 0.02, 0.50, 1.0, T0=0.45, R0=0.05
 RN_PHASES = (("formation", 6.5, 12), ("mature", 7.0, 40), ("crisis", 2.0, 4), ("recovery", 6.2, 15),
              ("current", 6.5, 8))
 APACHE = dict(omega=30.0, beta=0.65, c=1.2, phi_B=0.8, phi_C=0.3, a_max=50.0)
-APACHE_PHASES = (("formation", 8, 1.00, 6.8), ("growth", 25, 0.85, 5.2),
-                 ("maturation", 40, 0.70, 4.1), ("evolution", 35, 0.60, 3.8))
+# named as ApacheProject-v0's phases (the case text's "formation" and "maturation" are emergence and maturity)
+APACHE_PHASES = (("emergence", 8, 1.00, 6.8), ("growth", 25, 0.85, 5.2),
+                 ("maturity", 40, 0.70, 4.1), ("evolution", 35, 0.60, 3.8))
 # The reference experiment: the founding members' base loyalties (member k of a phase takes
 # base k mod 8, times the phase's multiplier), and the reference rubric's qualitative bands on
 # a / a_max per documented pattern: (low, high, points), first match, else 1 point.
 APACHE_MEMBER_LOYALTY = (0.85, 0.90, 0.80, 0.75, 0.70, 0.78, 0.82, 0.76)
 APACHE_PATTERN_BANDS = {
-    "formation": ((0.6, np.inf, 4), (0.4, np.inf, 3), (0.2, np.inf, 2)),      # high (founding burst)
+    "emergence": ((0.6, np.inf, 4), (0.4, np.inf, 3), (0.2, np.inf, 2)),      # high (founding burst)
     "growth": ((0.3, 0.9, 4), (0.2, np.inf, 2)),                              # moderate (scaling)
-    "maturation": ((0.1, 0.6, 4), (0.05, np.inf, 2)),                         # sustained (stable core)
+    "maturity": ((0.1, 0.6, 4), (0.05, np.inf, 2)),                           # sustained (stable core)
     "evolution": ((-np.inf, 0.5, 4), (-np.inf, 0.7, 2)),                      # declining (transitions)
 }
 
