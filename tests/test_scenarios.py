@@ -205,6 +205,7 @@ def test_a_reference_is_the_return_of_an_independent_loop():
 
 def test_references_are_cached_on_disk_and_recomputed_on_request(monkeypatch):
     s = get_scenario("SLCD-v0/visitor/defectors-low")
+    refmod._MEMORY.clear()             # another test may have computed it under another cache folder
     first = refmod.references(s)
     refmod._MEMORY.clear()
     monkeypatch.setattr(refmod, "compute", lambda s: pytest.fail("read from disk, not recomputed"))

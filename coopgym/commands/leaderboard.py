@@ -18,6 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", choices=tuple(METRICS), default="return",
                         help="the ranking metric (default: return, the per-capita return of the reward in effect)")
     parser.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
+    parser.add_argument("--view", choices=("metrics", "generalisation"), default="metrics",
+                        help="metrics: the runs' own metrics (default); generalisation: the final policies in "
+                             "held-out scenarios, per scenario kind and layout (runs swept with --scenarios)")
     parser.add_argument("--level", choices=("all", "class", "env"), default=None,
                         help="which tables: per class, per environment (with the scales), or all (default: class, "
                              "or all when --env or --policy narrows the rows)")
@@ -73,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
                                skip=() if args.action else ("trajectory", "learning_curve"))
     if not records:
         raise ValueError("no runs match the selection (--env, --reward, --class)")
+    if args.view == "generalisation":
+        from coopgym.runner import generalisation
+
+        table = generalisation.rows(records, reps=args.reps)
+        if policies:
+            table = [r for r in table if lbm.matches(r["policy"], policies)]
+        return _emit(generalisation.render(table, args.format), args.out, f"{len(table)} generalisation rows")
     lb = lbm.build(records, metric=args.metric, reps=args.reps)
     if args.action:
         from coopgym.runner.reproduce import reproduce
@@ -82,12 +92,16 @@ def run(args: argparse.Namespace) -> int:
         print("reproduced" if verdict.ok else "NOT reproduced")
         return 0 if verdict.ok else 1
     text = lbm.render(lb, args.format, kinds=kinds, level=level, policies=policies, top=args.top)
-    if args.out:
+    return _emit(text, args.out, f"{len(lb.rows)} environment rows, {len(lb.classes)} class rows")
+
+
+def _emit(text: str, out: str | None, what: str) -> int:
+    if out:
         from coopgym.commands import check_output
 
-        check_output(args.out, "leaderboard --out")
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out} ({len(lb.rows)} environment rows, {len(lb.classes)} class rows)")
+        check_output(out, "leaderboard --out")
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out} ({what})")
     else:
         print(text, end="")
     return 0

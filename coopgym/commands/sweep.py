@@ -26,6 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     grid.add_argument("--steps", default=None, help="training budgets in env steps (default: 0)")
     grid.add_argument("--eval-at", default=None,
                       help="learning-curve points in env-steps for the learners, e.g. 0,5000,20000 (default: none)")
+    grid.add_argument("--scenarios", default=None, metavar="all|ID[,ID]",
+                      help="also score each run's final policy on these scenarios of its environment "
+                           "(`coopgym scenarios`), stored in the run's record")
     grid.add_argument("--eval-episodes", type=int, default=None, help="evaluation episodes per run (default: 10)")
     grid.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                       help="extra environment option (repeatable), e.g. --option n_agents=3")
@@ -52,7 +55,8 @@ def build_plan(args: argparse.Namespace):
     from coopgym.runner import plan
     from coopgym.runner.ledger import default_ledger_path
 
-    flags = {k: getattr(args, k) for k in ("policies", "envs", "rewards", "seeds", "steps", "eval_at", "eval_episodes")}
+    flags = {k: getattr(args, k) for k in ("policies", "envs", "rewards", "seeds", "steps", "eval_at", "eval_episodes",
+                                           "scenarios")}
     if args.plan:
         given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
         given += ["--option"] if args.option else []
@@ -64,7 +68,7 @@ def build_plan(args: argparse.Namespace):
         missing = [f"--{k}" for k in ("policies", "envs") if not flags[k]]
         if missing:
             raise plan.PlanError(f"missing {' and '.join(missing)} (or give a --plan FILE)")
-        defaults = {"rewards": "all", "seeds": "0", "steps": "0", "eval_at": (), "eval_episodes": 10}
+        defaults = {"rewards": "all", "seeds": "0", "steps": "0", "eval_at": (), "eval_episodes": 10, "scenarios": ()}
         grid = {k: (v if v is not None else defaults.get(k)) for k, v in flags.items()}
         configs = plan.expand(**grid, options=plan.parse_options(args.option))
         ledger = args.ledger

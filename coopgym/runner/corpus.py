@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .metrics import METRICS
-from .records import LEGACY_FIELDS, RunRecord
+from .records import LEGACY_FIELDS, SCENARIO_FIELDS, RunRecord
 
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"  # CC-BY-4.0
@@ -56,6 +56,9 @@ NESTED = {
     "learning_curve": ("curve", "the training curve: one {steps, return} (env-steps, mean return of the "
                                 "training episodes) per point"),
     "trajectory": ("floats", "mean trust per evaluation step (null if not recorded)"),
+    "scenarios": ("texts", "ids of the generalisation scenarios the final policy was scored on"),
+    "scenario_scores": ("scores", "one {scenario, kind, layout, seed, focal_return, normalised, welfare, equality, "
+                                  "cooperation, background_cooperation, final_trust, held_out} per scenario"),
 }
 COLUMNS = (
     ("config_hash", "sc:Text", "sha256 of the canonical JSON of the run config; the record's key"),
@@ -82,7 +85,10 @@ COLUMNS = (
     ("learning_curve", None, NESTED["learning_curve"][1]),
     ("mechanism", "sc:Text", "mechanism class of the environment (TR-1 .. TR-4)"),
     ("trajectory", "sc:Float", NESTED["trajectory"][1]),
+    ("scenarios", "sc:Text", NESTED["scenarios"][1]),
+    ("scenario_scores", None, NESTED["scenario_scores"][1]),
 )
+_CROISSANT = {str: "sc:Text", int: "sc:Integer", float: "sc:Float", bool: "sc:Boolean"}
 _INT = {c for c, t, _ in COLUMNS if t == "sc:Integer" and c not in NESTED}
 _FLOAT = {c for c, t, _ in COLUMNS if t == "sc:Float" and c not in NESTED} | set(LEGACY_FIELDS)
 _TIME = {c for c, t, _ in COLUMNS if t == "sc:DateTime"}
@@ -129,6 +135,8 @@ def record_row(record: RunRecord) -> dict[str, Any]:
     row["evaluations"] = [{"steps": int(p["steps"]), **{m: _finite(p.get(m)) for m in METRICS}}
                           for p in data["evaluations"]]
     row["learning_curve"] = [{"steps": int(k), "return": float(v)} for k, v in data["learning_curve"]]
+    row["scenario_scores"] = [{k: (_finite(s[k]) if t is float else s[k]) for k, t in SCENARIO_FIELDS.items()}
+                              for s in data["scenario_scores"]]
     return row
 
 
@@ -167,7 +175,8 @@ def row_record(row: dict[str, Any]) -> RunRecord:
     metrics = {m: data.pop(m) for m in METRICS if m in data}
     if metrics and data.get("status") == "ok":
         data["metrics"] = metrics
-    for col, default in (("options", {}), ("eval_at", []), ("versions", {}), ("mean_return", []),
+    for col, default in (("options", {}), ("eval_at", []), ("scenarios", []), ("scenario_scores", []),
+                         ("versions", {}), ("mean_return", []),
                          ("std_return", []), ("evaluations", []), ("learning_curve", []), ("train_seconds", 0.0),
                          ("eval_seconds", 0.0)):
         if data.get(col) is None:
@@ -206,7 +215,10 @@ def _arrow_schema(version_keys: list[str]):
               "pairs": pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())])),
               "struct": pa.struct([(k, pa.string()) for k in version_keys]),
               "evals": pa.list_(pa.struct([("steps", pa.int64())] + [(m, pa.float64()) for m in METRICS])),
-              "curve": pa.list_(pa.struct([("steps", pa.int64()), ("return", pa.float64())]))}
+              "curve": pa.list_(pa.struct([("steps", pa.int64()), ("return", pa.float64())])),
+              "texts": pa.list_(pa.string()),
+              "scores": pa.list_(pa.struct([(k, scalar[_CROISSANT[t]] if t is not bool else pa.bool_())
+                                            for k, t in SCENARIO_FIELDS.items()]))}
     return pa.schema([(c, nested[NESTED[c][0]] if c in NESTED else scalar[t]) for c, t, _ in COLUMNS])
 
 
@@ -238,7 +250,8 @@ def _fields(version_keys: list[str]) -> list[dict[str, Any]]:
     shapes = {"pairs": [("name", "sc:Text"), ("value", "sc:Text")],
               "struct": [(k, "sc:Text") for k in version_keys],
               "evals": [("steps", "sc:Integer")] + [(m, "sc:Float") for m in METRICS],
-              "curve": [("steps", "sc:Integer"), ("return", "sc:Float")]}
+              "curve": [("steps", "sc:Integer"), ("return", "sc:Float")],
+              "scores": [(k, _CROISSANT[t]) for k, t in SCENARIO_FIELDS.items()]}
     out = []
     for col, dtype, desc in COLUMNS:
         kind = NESTED.get(col, (None,))[0]

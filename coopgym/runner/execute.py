@@ -20,7 +20,7 @@ from coopgym import rng
 from coopgym.envs import get_spec, make_game
 from coopgym.mechanisms.trust import mean_trust
 from coopgym.runner.metrics import Episodes, run_metrics
-from coopgym.runner.records import RunConfig, RunRecord, library_versions, utc_now
+from coopgym.runner.records import SCENARIO_FIELDS, RunConfig, RunRecord, library_versions, utc_now
 
 EVAL_SEED_OFFSET = 1_000_000  # evaluation games are seeded far from any training seed
 
@@ -124,9 +124,19 @@ def _execute(config: RunConfig, checkpoint: str | Path | None) -> RunRecord:
     result = evaluate(policy, spec.id, config.eval_episodes, config.seed, options)
     eval_seconds = time.perf_counter() - t1 + curve_seconds[0]
     returns = result["returns"]
+    scenario_scores = []
+    if config.scenarios:
+        from coopgym.scenarios.catalogue import get_scenario
+        from coopgym.scenarios.evaluate import evaluate_scenario
+
+        t2 = time.perf_counter()
+        scenario_scores = [{k: row[k] for k in SCENARIO_FIELDS}
+                           for row in (evaluate_scenario(policy, get_scenario(s), config.seed)
+                                       for s in config.scenarios)]
+        eval_seconds += time.perf_counter() - t2
     return RunRecord.from_config(
         config, n_agents=result["n_agents"], mean_return=returns.mean(axis=0).tolist(),
         std_return=returns.std(axis=0).tolist(), metrics=result["metrics"], evaluations=evaluations,
         learning_curve=curve, mechanism=spec.mechanism, trajectory=result["trajectory"],
         train_seconds=train_seconds, eval_seconds=eval_seconds, versions=library_versions(),
-        started_at=started, finished_at=utc_now())
+        scenario_scores=scenario_scores, started_at=started, finished_at=utc_now())

@@ -384,13 +384,18 @@ def _keep(kinds: Iterable[str] | None):
     return lambda row: row.kind in kinds
 
 
+def matches(policy: str, patterns: Iterable[str]) -> bool:
+    """Whether a policy label (``ippo@200000``) is one of ``patterns``: names or shell patterns (``constant/*``)."""
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(policy.split("@")[0], p) or policy == p for p in patterns)
+
+
 def _named(patterns: Iterable[str] | None):
     if patterns is None:
         return lambda row: True
-    import fnmatch
-
     patterns = list(patterns)
-    return lambda row: any(fnmatch.fnmatchcase(row.policy.split("@")[0], p) or row.policy == p for p in patterns)
+    return lambda row: matches(row.policy, patterns)
 
 
 def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None = None, level: str = "all",

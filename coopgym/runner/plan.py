@@ -15,6 +15,7 @@ TOML plan format (every key optional except policies and envs)::
     eval_at = [0, 5000, 20000, 50000, 100000]  # learning-curve points inside each learner's run
     eval_episodes = 10
     options = { n_agents = 3 }              # extra environment options
+    scenarios = "all"                       # also score each final policy on its environment's scenarios
     ledger = "runs/ledger.db"
 
     [[grid]]                                # optional extra grids; each inherits the keys above
@@ -36,7 +37,7 @@ from coopgym.envs import env_ids as registered_envs
 
 from .records import REWARD_MODES, RunConfig, canonical_reward, unique
 
-GRID_KEYS = ("policies", "envs", "rewards", "seeds", "steps", "eval_at", "eval_episodes", "options")
+GRID_KEYS = ("policies", "envs", "rewards", "seeds", "steps", "eval_at", "eval_episodes", "options", "scenarios")
 PLAN_KEYS = GRID_KEYS + ("ledger", "grid")
 # Policies of these families do not train: their budget is 0 whatever the grid says.
 STATIC_PREFIXES = ("constant/", "heuristic/", "oracle/")
@@ -164,12 +165,13 @@ def parse_ints(value: Any, what: str, minimum: int = 0, ranges: bool = True) -> 
 
 
 def expand(policies: Any, envs: Any, rewards: Any = "all", seeds: Any = "0", steps: Any = "0",
-           eval_episodes: int = 10, options: Mapping[str, Any] | None = None, eval_at: Any = (), *,
+           eval_episodes: int = 10, options: Mapping[str, Any] | None = None, eval_at: Any = (), scenarios: Any = (), *,
            policy_names: Iterable[str] | None = None, env_ids: Iterable[str] | None = None) -> list[RunConfig]:
     """The cartesian grid policies x envs x rewards x seeds x steps as configs (duplicates removed).
 
     Static policies (constants, heuristics, oracles) get ``steps = 0`` and no evaluation points; a
-    learner's run gets the ``eval_at`` points within its budget.
+    learner's run gets the ``eval_at`` points within its budget. ``scenarios`` ("all" or scenario ids, short
+    ids read within each environment) are checked for every environment before any config is made.
     """
     pols = resolve_names(policies, list(policy_names) if policy_names is not None else policy_registry(), "policies")
     ens = resolve_names(envs, list(env_ids) if env_ids is not None else env_registry(), "envs")
@@ -185,13 +187,22 @@ def expand(policies: Any, envs: Any, rewards: Any = "all", seeds: Any = "0", ste
     if points and max(points) > max(step_list):
         raise PlanError(f"eval_at: {max(points)} is beyond every training budget (steps {step_list}): "
                         "a learner is evaluated within its run")
+    chosen = {}
+    if scenarios:
+        from coopgym.scenarios.catalogue import select
+
+        spec = scenarios if isinstance(scenarios, str) else ",".join(map(str, scenarios))
+        try:
+            chosen = {env: tuple(s.id for s in select(env, spec)) for env in ens}
+        except ValueError as err:
+            raise PlanError(f"scenarios: {err}") from None
     configs = []
     for pol, env, rew, seed, budget in itertools.product(pols, ens, rews, seed_list, step_list):
         learns = trains(pol)
         at = tuple(k for k in points if k <= budget) if learns else ()
         try:
             configs.append(RunConfig(pol, env, rew, seed, budget if learns else 0, eval_n[0],
-                                     tuple(sorted((options or {}).items())), at))
+                                     tuple(sorted((options or {}).items())), at, chosen.get(env, ())))
         except (TypeError, ValueError) as err:
             raise PlanError(f"{pol} on {env}: {err}") from None
     if env_ids is None:

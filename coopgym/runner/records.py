@@ -3,7 +3,7 @@
 A run is a pure function of its :class:`RunConfig`; its outcome is one
 :class:`RunRecord`. ``config_hash`` (sha256 of the canonical JSON of the
 config) identifies a run everywhere: in the ledger, the corpus and the
-leaderboard. Config fields added later (``eval_at``) are left out of the
+leaderboard. Config fields added later (``eval_at``, ``scenarios``) are left out of the
 canonical JSON while empty, so configs without them keep their hashes.
 """
 from __future__ import annotations
@@ -92,6 +92,21 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
+def _scenario_ids(given: Any, env: str) -> tuple[str, ...]:
+    """Full, sorted scenario ids of ``env`` from "all", a comma-separated text or a list (checked)."""
+    if not given:
+        return ()
+    from coopgym.scenarios.catalogue import get_scenario, scenarios_for
+
+    if isinstance(given, str):
+        given = [s.strip() for s in given.split(",") if s.strip()]
+    if not isinstance(given, Iterable):
+        raise TypeError(f"scenarios must be 'all' or a list of scenario ids, got {given!r}")
+    given = list(given)
+    chosen = scenarios_for(env) if given == ["all"] else [get_scenario(str(s), env) for s in given]
+    return tuple(sorted({s.id for s in chosen}))
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that determines a run: policy, environment, reward layer, seed and budgets.
@@ -100,6 +115,8 @@ class RunConfig:
     ``(key, value)`` pairs; a dict is accepted and normalised. ``eval_at``: the
     env-step counts (0 = untrained, at most ``steps``) at which a learner is
     evaluated inside its training run (its learning curve), sorted, without repeats.
+    ``scenarios``: generalisation scenarios of ``env`` (ids of :mod:`coopgym.scenarios`, or
+    ``"all"``) on which the final policy is also scored; sorted full ids.
     """
 
     policy: str
@@ -110,6 +127,7 @@ class RunConfig:
     eval_episodes: int = 10
     options: tuple = ()
     eval_at: tuple = ()
+    scenarios: tuple = ()
 
     def __post_init__(self):
         for name in ("policy", "env"):
@@ -138,6 +156,7 @@ class RunConfig:
             raise ValueError(f"eval_at count {points[-1]} exceeds the training budget steps={self.steps}: "
                              "a learner can only be evaluated within its run")
         object.__setattr__(self, "eval_at", tuple(points))
+        object.__setattr__(self, "scenarios", _scenario_ids(self.scenarios, self.env))
 
     @property
     def mutuality(self) -> float:
@@ -149,11 +168,14 @@ class RunConfig:
         return {k: _thaw(v) for k, v in self.options}
 
     def to_dict(self) -> dict[str, Any]:
-        """The config as plain data; ``eval_at`` only when given (so older configs keep their hashes)."""
+        """The config as plain data; ``eval_at`` and ``scenarios`` only when given (so older configs keep their
+        hashes)."""
         out = {"policy": self.policy, "env": self.env, "reward": self.reward, "seed": self.seed,
                "steps": self.steps, "eval_episodes": self.eval_episodes, "options": self.options_dict}
         if self.eval_at:
             out["eval_at"] = list(self.eval_at)
+        if self.scenarios:
+            out["scenarios"] = list(self.scenarios)
         return out
 
     @classmethod
@@ -174,6 +196,7 @@ class RunConfig:
     def label(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in self.options_dict.items())
         evals = f" (evaluated at {len(self.eval_at)} points)" if self.eval_at else ""
+        evals += f" (+{len(self.scenarios)} scenarios)" if self.scenarios else ""
         return (f"{self.policy} | {self.env}{'{' + opts + '}' if opts else ''} | {self.reward} | "
                 f"seed {self.seed} | {self.steps} steps{evals}")
 
@@ -225,6 +248,12 @@ def _git_commit() -> str | None:
     return f"{head}+dirty" if dirty else head or None
 
 
+#: what a record keeps of each scenario evaluation (:func:`coopgym.scenarios.evaluate.evaluate_scenario`)
+SCENARIO_FIELDS = {"scenario": str, "kind": str, "layout": str, "seed": int, "focal_return": float,
+                   "normalised": float, "welfare": float, "equality": float, "cooperation": float,
+                   "background_cooperation": float, "final_trust": float, "held_out": bool}
+
+
 #: fields of records written before the metrics existed (corpus v1), read and converted by ``from_dict``
 LEGACY_FIELDS = ("cooperation_rate", "final_trust", "oracle_return", "gap_to_oracle")
 
@@ -237,7 +266,8 @@ class RunRecord:
     ``equality``, ``cooperation``, ``trust``) of the final evaluation. ``evaluations``: the learning
     curve, one ``{"steps": k, <metric>: value, ...}`` per ``eval_at`` count, evaluated inside the
     training run. ``learning_curve``: the learner's own training curve, ``[env_steps, mean return of
-    the training episodes]``. ``trajectory``: the mean trust per evaluation step.
+    the training episodes]``. ``trajectory``: the mean trust per evaluation step. ``scenario_scores``:
+    the final policy in each of ``scenarios`` (one dict per scenario: ``SCENARIO_FIELDS``).
     """
 
     policy: str
@@ -248,6 +278,7 @@ class RunRecord:
     eval_episodes: int = 10
     options: tuple = ()
     eval_at: tuple = ()
+    scenarios: tuple = ()
     status: str = "ok"
     error: str | None = None
     started_at: str | None = None
@@ -263,6 +294,7 @@ class RunRecord:
     learning_curve: list = field(default_factory=list)
     mechanism: str | None = None
     trajectory: list | None = None
+    scenario_scores: list = field(default_factory=list)
     config_hash: str = ""
 
     def __post_init__(self):
@@ -309,6 +341,7 @@ class RunRecord:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["options"] = self.config.options_dict
         out["eval_at"] = list(self.eval_at)
+        out["scenarios"] = list(self.scenarios)
         return out
 
     @classmethod

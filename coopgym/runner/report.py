@@ -314,9 +314,26 @@ def audit_section(audit: Sequence[dict] | None) -> str:
     return _fig_png(fig) + _table(("environment", "policy", "class"), body)
 
 
+def generalisation_section(records: Sequence[RunRecord], crossplay: Sequence[dict] = (), reps: int = 2000) -> str:
+    """The runs' scenario scores (the leaderboard's generalisation view) and the cross-play heatmaps."""
+    from coopgym.runner import generalisation
+    from coopgym.scenarios.crossplay import draw_heatmap
+
+    table = generalisation.rows(records, reps=reps)
+    parts = [_table(generalisation.HEAD, (generalisation.cells(r) for r in table)) if table else
+             _note("No scenario scores: no run was scored on scenarios (`coopgym sweep ... --scenarios all`).")]
+    for result in crossplay:
+        parts.append(_fig_png(draw_heatmap(result)))
+    if crossplay:
+        parts.append(_note("Cross-play: the row policy in the focal seats, the column policy in every other "
+                           "seat; each cell the focal per-capita return (`coopgym crossplay`)."))
+    return "".join(parts)
+
+
 def build_html(records: Sequence[RunRecord], *, title: str = "coopgym report", source: str = "",
-               audit: Sequence[dict] | None = None, metric: str = "return", reps: int = 2000) -> str:
-    """The whole report page as one HTML string."""
+               audit: Sequence[dict] | None = None, metric: str = "return", reps: int = 2000,
+               crossplay: Sequence[dict] = ()) -> str:
+    """The whole report page as one HTML string; ``crossplay``: results of ``coopgym crossplay`` to draw."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -345,6 +362,7 @@ def build_html(records: Sequence[RunRecord], *, title: str = "coopgym report", s
              "<h2>Probability of improvement</h2>", improvement_table(lb),
              "<h2>Reward-mode ablation on material welfare</h2>", ablation_section(lb),
              "<h2>Trust trajectories</h2>", trust_trajectories(ok),
+             "<h2>Generalisation and cross-play</h2>", generalisation_section(ok, crossplay, reps),
              "<h2>Audit classes</h2>", audit_section(audit),
              f"<h2>Scales of {html.escape(metric)}</h2>", _table(lbm.SCALE_HEAD, lbm.scale_cells(lb, metric)),
              "<h2>Leaderboard per environment and reward mode</h2>",
