@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     policies = [p.strip() for p in args.policy.split(",")] if args.policy else None
     level = args.level or ("all" if args.env or args.policy else "class")
     records = lbm.records_from(args.ledger, args.corpus, envs=envs, rewards=rewards,
-                               skip=() if args.action else ("trajectory", "learning_curve"))
+                               skip=() if args.action else ("trajectory", "learning_curve", "versions", "evaluations"))
     if not records:
         raise ValueError("no runs match the selection (--env, --reward, --class)")
     if args.view == "generalisation":
