@@ -20,7 +20,7 @@ class IA2C(IPPO):
     name = "ia2c"
     reference = ("Mnih et al. 2016, Asynchronous Methods for Deep Reinforcement Learning (arXiv:1602.01783); "
                  "independent: Papoudakis et al. 2021 (arXiv:2006.07869)")
-    DEFAULTS = {"num_envs": 64, "rollout": 4, "lr": 3e-3, "gae_lambda": 1.0}
+    DEFAULTS = {"num_envs": 64, "rollout": 8, "lr": 3e-3, "gae_lambda": 1.0}
     NOT_USED = ("epochs", "minibatches", "clip")
 
     def update(self, b: dict[str, torch.Tensor], last_value: torch.Tensor) -> dict[str, float]:
