@@ -258,3 +258,42 @@ def test_reproduce_a_row_whose_seeds_agree_exactly():
     assert near.interval == (14000.0, 14000.0, 14000.0) and near.ok
     off = reproduce(lb, "E1-v0|private|oracle/equilibrium", run_fn=rerun(1 + 1e-5), workers=1)
     assert not off.deterministic and not off.agrees
+
+
+def _corpus_of(tmp_path, seeds: int):
+    """A corpus of 2 environments x 4 policies x ``seeds`` synthetic runs."""
+    from coopgym.runner.corpus import export_corpus
+    from coopgym.runner.synthetic import synthetic_run
+
+    names = ["ippo", "heuristic/random", "oracle/equilibrium", "constant/60"]
+    configs = expand(",".join(names), "A-v0,B-v0", "private", f"0-{seeds - 1}", "100", policy_names=names,
+                     env_ids=["A-v0", "B-v0"])
+    out = tmp_path / f"corpus{seeds}"
+    export_corpus([synthetic_run(c) for c in configs], out, validate=False)
+    return out
+
+
+def test_leaderboard_memory_is_flat_in_corpus_size(tmp_path):
+    """`coopgym leaderboard --corpus` streams the runs: four times the runs adds well under a kilobyte of
+    Python memory per added run (a kept record costs several), measured with tracemalloc around the CLI."""
+    import tracemalloc
+
+    def peak(corpus, keep_records=False):
+        tracemalloc.start()
+        try:
+            if keep_records:   # what the table would cost if it held every record (the control)
+                lbm.build(lbm.records_from(corpus=str(corpus)), reps=100)
+            else:
+                assert main(["leaderboard", "--corpus", str(corpus), "--reps", "100",
+                             "--out", str(tmp_path / "lb.txt")]) == 0
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = _corpus_of(tmp_path, 100), _corpus_of(tmp_path, 400)
+    peak(small), peak(small, True)   # imports and first calls out of the measurement
+    added = 2 * 4 * 300
+    per_run = (peak(large) - peak(small)) / added
+    kept_per_run = (peak(large, True) - peak(small, True)) / added
+    assert per_run < 1024, f"{per_run:.0f} bytes per added run"
+    assert kept_per_run > 1024   # the bound would catch a leaderboard that kept its records

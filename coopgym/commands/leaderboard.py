@@ -4,6 +4,7 @@ normalised between the random policy (0) and the best reference policy (1), with
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 from coopgym.runner.metrics import METRICS
@@ -72,10 +73,15 @@ def run(args: argparse.Namespace) -> int:
     envs, rewards = _selection(args)
     policies = [p.strip() for p in args.policy.split(",")] if args.policy else None
     level = args.level or ("all" if args.env or args.policy else "class")
-    records = lbm.records_from(args.ledger, args.corpus, envs=envs, rewards=rewards,
+    # a plain table streams the runs (memory flat in the corpus size); reproduce keeps its rows' records
+    stream = not args.action and args.view == "metrics"
+    records = lbm.records_from(args.ledger, args.corpus, envs=envs, rewards=rewards, stream=stream,
                                skip=() if args.action else ("trajectory", "learning_curve", "versions", "evaluations"))
-    if not records:
+    first = next(iter(records), None)
+    if first is None:
         raise ValueError("no runs match the selection (--env, --reward, --class)")
+    if stream:
+        records = itertools.chain([first], records)
     if args.view == "generalisation":
         from coopgym.runner import generalisation
 
@@ -83,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         if policies:
             table = [r for r in table if lbm.matches(r["policy"], policies)]
         return _emit(generalisation.render(table, args.format), args.out, f"{len(table)} generalisation rows")
-    lb = lbm.build(records, metric=args.metric, reps=args.reps)
+    lb = lbm.build(records, metric=args.metric, reps=args.reps, keep_records=not stream)
     if args.action:
         from coopgym.runner.reproduce import reproduce
 

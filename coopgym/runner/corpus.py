@@ -26,7 +26,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .metrics import METRICS
 from .records import LEGACY_FIELDS, SCENARIO_FIELDS, RunRecord
@@ -205,6 +205,10 @@ def _write_atomic(path: Path, writer) -> None:
     os.replace(tmp, path)
 
 
+#: rows per Parquet row group
+ROW_GROUP = 1024
+
+
 def _arrow_schema(version_keys: list[str]):
     """The Parquet schema of a corpus whose records name ``version_keys`` in ``versions``."""
     import pyarrow as pa
@@ -227,7 +231,8 @@ def _write_parquet(rows: list[dict], path: Path) -> None:
     import pyarrow.parquet as pq
 
     keys = sorted({k for row in rows for k in row["versions"]}) or ["python"]  # a struct needs one field
-    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(keys)), path)
+    # small row groups: a reader streams the file group by group, and an env/reward filter skips whole groups
+    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(keys)), path, row_group_size=ROW_GROUP)
 
 
 def _fields(version_keys: list[str]) -> list[dict[str, Any]]:
@@ -416,17 +421,32 @@ def load_corpus(path: str | os.PathLike, *, envs: Iterable[str] | None = None,
     """Records of a corpus, read from its Parquet file (fast; checks the file's sha256); ``envs`` and
     ``rewards`` read only those runs (a filter pushed down to the Parquet reader); ``skip`` leaves out
     some per-step columns (``trajectory``, ``learning_curve``: their records get the empty default)."""
-    import pyarrow.parquet as pq
+    return list(iter_corpus(path, envs=envs, rewards=rewards, skip=skip))
+
+
+def iter_corpus(path: str | os.PathLike, *, envs: Iterable[str] | None = None,
+                rewards: Iterable[str] | None = None, skip: Iterable[str] = (),
+                batch_rows: int = 2048) -> Iterator[RunRecord]:
+    """:func:`load_corpus` one Parquet batch at a time (no read-ahead): whatever the corpus size, only one
+    batch of rows is in memory, so a caller that keeps less than a record per run stays flat."""
+    import pyarrow.dataset as pads
 
     meta = _metadata_path(path)
     md = json.loads(meta.read_text(encoding="utf-8"))
     problems = check_metadata(md, meta.parent)
     if problems:
         raise CorpusError(f"corpus {meta.parent} is damaged or incomplete: " + "; ".join(problems))
-    filters = [(col, "in", sorted(values)) for col, values in (("env", envs), ("reward", rewards)) if values]
-    names = [n for n in pq.read_schema(meta.parent / PARQUET).names if n not in set(skip)]
-    table = pq.read_table(meta.parent / PARQUET, filters=filters or None, columns=names)
-    return [row_record(r) for batch in table.to_batches() for r in batch.to_pylist()]
+    dataset = pads.dataset(meta.parent / PARQUET, format="parquet")
+    where = None
+    for col, values in (("env", envs), ("reward", rewards)):
+        if values:
+            term = pads.field(col).isin(sorted(values))
+            where = term if where is None else where & term
+    names = [n for n in dataset.schema.names if n not in set(skip)]
+    batches = dataset.to_batches(columns=names, filter=where, batch_size=batch_rows, batch_readahead=0,
+                                 fragment_readahead=0, use_threads=False)
+    for batch in batches:
+        yield from (row_record(r) for r in batch.to_pylist())
 
 
 def is_first_release(path: str | os.PathLike) -> bool:

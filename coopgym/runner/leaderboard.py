@@ -24,7 +24,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -169,10 +169,15 @@ class Leaderboard:
 
 
 def build(records: Iterable[RunRecord], *, metric: str = "return", reps: int = 2000, confidence: float = 0.95,
-          seed: int = 0) -> Leaderboard:
-    """The leaderboard of a set of records (only ``ok`` runs are scored; failures are counted)."""
+          seed: int = 0, keep_records: bool = True) -> Leaderboard:
+    """The leaderboard of a set of records (only ``ok`` runs are scored; failures are counted).
+
+    ``records`` may be a stream (:func:`records_from` with ``stream=True``): each record is read for its
+    labels and metrics and then dropped unless ``keep_records`` (``Row.records``, which ``reproduce`` and
+    the report's learning curves read), so memory grows by a few floats per run, not by a record."""
     check_metric(metric)
-    groups: dict[tuple, list[RunRecord]] = defaultdict(list)
+    runs: dict[tuple, list[tuple[int, tuple]]] = defaultdict(list)     # key -> [(seed, metric values)]
+    kept: dict[tuple, list[RunRecord]] = defaultdict(list)
     failed: dict[tuple, int] = defaultdict(int)
     mechanism: dict[str, str] = {}
     for r in records:
@@ -180,23 +185,26 @@ def build(records: Iterable[RunRecord], *, metric: str = "return", reps: int = 2
         if r.mechanism:
             mechanism.setdefault(r.env, r.mechanism)
         if r.status == "ok":
-            groups[key].append(r)
+            runs[key].append((r.seed, tuple(r.metric(m) for m in METRICS)))
+            if keep_records:
+                kept[key].append(r)
         else:
             failed[key] += 1
-    if not groups and not failed:
+    if not runs and not failed:
         raise ValueError("no runs to rank: the ledger or corpus is empty")
-    raw = {key: {m: [r.metric(m) for r in sorted(recs, key=lambda r: r.seed)] for m in METRICS}
-           for key, recs in groups.items()}
+    raw = {}
+    for key, values in runs.items():
+        values.sort(key=lambda v: v[0])
+        raw[key] = {m: [v[1][i] for v in values] for i, m in enumerate(METRICS)}
     means = {key: {m: (float(np.mean(v)) if v and None not in v else None) for m, v in by_m.items()}
              for key, by_m in raw.items()}
-    scales = _scales(means, {(e, rw) for e, rw, _ in set(groups) | set(failed)})
+    scales = _scales(means, {(e, rw) for e, rw, _ in set(runs) | set(failed)})
     rows = []
-    for key in sorted(set(groups) | set(failed)):
+    for key in sorted(set(runs) | set(failed)):
         env, reward, pol = key
-        recs = sorted(groups.get(key, []), key=lambda r: r.seed)
-        env_name = recs[0].env if recs else env.split("{")[0]
-        rows.append(_row(env, mechanism.get(env_name, "?"), reward, pol, recs, failed.get(key, 0),
-                         raw.get(key, {}), scales[(env, reward)], reps, confidence, seed))
+        recs = sorted(kept.get(key, []), key=lambda r: r.seed)
+        rows.append(_row(env, mechanism.get(env.split("{")[0], "?"), reward, pol, len(runs.get(key, ())), recs,
+                         failed.get(key, 0), raw.get(key, {}), scales[(env, reward)], reps, confidence, seed))
     by_cell: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         by_cell[(row.env, row.reward)].append(row)
@@ -243,9 +251,9 @@ def _scales(means: dict, cells: set) -> dict:
     return out
 
 
-def _row(env, mech, reward, pol, recs, failed, raw, scales, reps, confidence, seed) -> Row:
+def _row(env, mech, reward, pol, n, recs, failed, raw, scales, reps, confidence, seed) -> Row:
     values, normalised, notes, norm_scores = {}, {}, {}, {}
-    if recs:
+    if n:
         matrix = np.array([[np.nan if x is None else x for x in raw[m]] for m in METRICS], dtype=float).T
         for m, ci in zip(METRICS, stats.mean_intervals(matrix, reps, confidence, seed)):
             values[m] = ci
@@ -256,7 +264,6 @@ def _row(env, mech, reward, pol, recs, failed, raw, scales, reps, confidence, se
             else:
                 normalised[m] = tuple(scales[m].normalise(v) for v in ci)
                 norm_scores[m] = [scales[m].normalise(v) for v in raw[m]]
-    n = len(recs)
     note = "" if n >= MIN_SEEDS else ("no finished run" if n == 0 else
                                       f"{n} seed{'s' if n > 1 else ''} (< {MIN_SEEDS}): the interval is rough"
                                       if n > 1 else "1 seed: no interval")
@@ -498,17 +505,20 @@ def to_csv(lb: Leaderboard, rows: list | None = None, classes: list | None = Non
 
 
 def records_from(ledger: str | None = None, corpus: str | None = None, *, envs: Iterable[str] | None = None,
-                 rewards: Iterable[str] | None = None, skip: Iterable[str] = ()) -> list[RunRecord]:
+                 rewards: Iterable[str] | None = None, skip: Iterable[str] = (),
+                 stream: bool = False) -> list[RunRecord] | Iterator[RunRecord]:
     """Records from a ledger (default location when neither is given) or an exported corpus; ``envs`` and
     ``rewards`` keep only those runs (read selectively from a corpus' Parquet file), and from a corpus
-    ``skip`` leaves out per-step columns the caller does not read."""
+    ``skip`` leaves out per-step columns the caller does not read. ``stream=True``: an iterator that reads
+    as it goes (a corpus batch by batch, a ledger row by row), for :func:`build` with ``keep_records=False``."""
     if ledger and corpus:
         raise ValueError("give --ledger or --corpus, not both")
     if corpus:
-        from .corpus import load_corpus
+        from .corpus import iter_corpus
 
-        return load_corpus(corpus, envs=envs, rewards=rewards, skip=skip)
-    from .ledger import default_ledger_path, read_records
+        found = iter_corpus(corpus, envs=envs, rewards=rewards, skip=skip)
+        return found if stream else list(found)
+    from .ledger import default_ledger_path
 
     path = Path(ledger or default_ledger_path())
     if not ledger and not path.exists():
@@ -516,6 +526,13 @@ def records_from(ledger: str | None = None, corpus: str | None = None, *, envs: 
         hint = (f"; `coopgym main` wrote its runs to {main_job}: give --ledger {main_job}" if main_job.exists()
                 else "; give --ledger PATH or --corpus DIR (e.g. --corpus corpus, the released runs)")
         raise FileNotFoundError(f"the default ledger {path} does not exist{hint}")
-    envs, rewards = (None if x is None else set(x) for x in (envs, rewards))
-    return [r for r in read_records(path)
-            if (envs is None or r.env in envs) and (rewards is None or r.reward in rewards)]
+    found = _ledger_records(path, None if envs is None else set(envs), None if rewards is None else set(rewards))
+    return found if stream else list(found)
+
+
+def _ledger_records(path: Path, envs: set | None, rewards: set | None) -> Iterator[RunRecord]:
+    from .ledger import Ledger
+
+    with Ledger(path, create=False) as ledger:
+        yield from (r for r in ledger.iter_records()
+                    if (envs is None or r.env in envs) and (rewards is None or r.reward in rewards))
