@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from coopgym.objectives import LEARNER_OBJECTIVE
+from coopgym.objectives import LEARNER_OBJECTIVE, LEARNER_OBJECTIVES
+from coopgym.baselines.learners.nets import AgentMLP
 from coopgym.baselines.learners.rollout import Budget, NStep, ProgressCallback, ReplayBuffer, Rollout
 from coopgym.policy import Policy
 
@@ -94,8 +95,20 @@ class Learner(Policy):
     def build(self) -> None:
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name") in LEARNER_OBJECTIVES:   # an objective other than the default is named there
+            cls.objective = LEARNER_OBJECTIVES[cls.name]
+        if cls.family == "centralised":   # a centralised critic reads every seat's action: every seat learns
+            cls.PARTNERS = False
+
     def policy(self, obs: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    def centralised(self, agent_inputs: int, out: int = 1) -> AgentMLP:
+        """One network per agent on its own ``agent_inputs`` numbers and the global state (a centralised
+        critic), two hidden layers of ``hidden``."""
+        return AgentMLP(self.meta["n"], agent_inputs, self.meta["state_dim"], [self.hp["hidden"]] * 2, out)
 
     def learn(self, env: Rollout) -> None:
         raise NotImplementedError

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from coopgym.baselines.learners.base import Learner
 from coopgym.baselines.learners.nets import (
-    AgentMLP, AgentNets, adam, bin_fractions, descend, lambda_returns, masked_mean, middle_preference,
+    AgentNets, adam, bin_fractions, descend, lambda_returns, masked_mean, middle_preference,
     minibatches, normalise_per_agent, per_agent, sample_categorical)
 
 
@@ -36,11 +36,11 @@ class COMA(Learner):
 
     # -- networks: a categorical actor per agent, a critic per agent of its own bins given the others' actions
     def build(self) -> None:
-        n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
+        n, d, h = self.meta["n"], self.meta["obs_dim"], self.hp["hidden"]
         self.fractions = bin_fractions(self.hp["bins"])
         self.actor = AgentNets(n, d, h, len(self.fractions), self.share_parameters, out_gain=0.01,
                                out_bias=middle_preference(self.fractions))
-        self.critic = AgentMLP(n, d + n, ds, [h, h], len(self.fractions))
+        self.critic = self.centralised(d + n, len(self.fractions))
         self.actor_opt = adam((self.actor, self.hp["lr"]))
         self.critic_opt = adam((self.critic, self.hp["critic_lr"]))
 

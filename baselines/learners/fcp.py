@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from coopgym.objectives import LEARNER_OBJECTIVES
 from coopgym.baselines.learners.base import COMMON
 from coopgym.baselines.learners.ippo import IPPO
 from coopgym.baselines.learners.nets import GaussianPolicy, member_views
@@ -25,7 +24,6 @@ SNAPSHOTS = 3   # per partner: start, middle, end of its training
 
 class FCP(IPPO):
     name = "fcp"
-    objective = LEARNER_OBJECTIVES["fcp"]
     reference = "Strouse et al. 2021, Collaborating with Humans without Human Data (arXiv:2110.08176)"
     PARTNERS = False
     DEFAULTS = {"num_envs": 128, "population": 3, "partner_share": 0.25}

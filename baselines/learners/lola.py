@@ -27,7 +27,6 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call
 
-from coopgym.objectives import LEARNER_OBJECTIVES
 from coopgym.baselines.learners.base import Learner
 from coopgym.baselines.learners.ireinforce import first_episode
 from coopgym.baselines.learners.nets import GaussianPolicy, adam, gaussian_log_prob
@@ -51,7 +50,6 @@ def dice_objectives(logp: torch.Tensor, rewards: torch.Tensor, live: torch.Tenso
 
 class LOLA(Learner):
     name = "lola"
-    objective = LEARNER_OBJECTIVES["lola"]
     family = "independent"
     reference = ("Foerster et al. 2018, Learning with Opponent-Learning Awareness (arXiv:1709.04326); "
                  "DiCE: Foerster et al. 2018 (arXiv:1802.05098)")

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import torch
 
-from coopgym.objectives import LEARNER_OBJECTIVES
 from coopgym.baselines.learners.maddpg import MADDPG, with_own
 
 
 class M3DDPG(MADDPG):
     name = "m3ddpg"
-    objective = LEARNER_OBJECTIVES["m3ddpg"]
     reference = ("Li et al. 2019, Robust Multi-Agent Reinforcement Learning via Minimax Deep "
                  "Deterministic Policy Gradient")
     objective = "each agent maximises its own return against a worst-case perturbation of its partners' actions"

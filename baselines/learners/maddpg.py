@@ -44,15 +44,14 @@ class MADDPG(OffPolicyLearner):
 
     # -- networks: an actor per agent on its observation, a critic per agent on (s, o_i, joint action)
     def build(self) -> None:
-        n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
+        n, d, h = self.meta["n"], self.meta["obs_dim"], self.hp["hidden"]
         self.actor = AgentNets(n, d, h, 1, self.share_parameters, "relu", out_gain=0.01)
         self.critic = self.make_critic()
         self.actor_target, self.critic_target = copy.deepcopy(self.actor), copy.deepcopy(self.critic)
         self.opt = adam((self.actor, self.hp["lr"]), (self.critic, self.hp["critic_lr"]))
 
     def make_critic(self) -> AgentMLP:
-        n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
-        return AgentMLP(n, d + n, ds, [h, h], 1, "relu")
+        return self.centralised(self.meta["obs_dim"] + self.meta["n"])
 
     @staticmethod
     def q(critic, obs, joint, state) -> torch.Tensor:

@@ -15,18 +15,15 @@ from __future__ import annotations
 import torch
 
 from coopgym.baselines.learners.ippo import IPPO
-from coopgym.baselines.learners.nets import AgentMLP
 
 
 class MAPPO(IPPO):
     name = "mappo"
     family = "centralised"
     reference = "Yu et al. 2022, The Surprising Effectiveness of PPO in Cooperative Multi-Agent Games"
-    PARTNERS = False
 
     def make_critic(self) -> torch.nn.Module:
-        n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
-        return AgentMLP(n, d, ds, [h, h], 1)                 # V_i(o_i, s): own observation + the shared state
+        return self.centralised(self.meta["obs_dim"])        # V_i(o_i, s): own observation + the shared state
 
     def value(self, obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, state)[..., 0]

@@ -14,18 +14,15 @@ import torch
 
 from coopgym.baselines.learners.isac import ISAC
 from coopgym.baselines.learners.maddpg import with_own
-from coopgym.baselines.learners.nets import AgentMLP
 
 
 class MASAC(ISAC):
     name = "masac"
     family = "centralised"
     reference = "Haarnoja et al. 2018, Soft Actor-Critic; centralised soft critics as in Iqbal & Sha 2019 (MAAC)"
-    PARTNERS = False
 
     def make_critic(self) -> torch.nn.Module:
-        n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
-        return AgentMLP(n, d + n, ds, [h, h], 1)
+        return self.centralised(self.meta["obs_dim"] + self.meta["n"])      # Q_i(s, o_i, joint action)
 
     def q(self, critic, obs, state, replayed, own) -> torch.Tensor:
         """Q_i(s, o_i, a_-i = replayed_-i, a_i = own_i) for every agent: (n, B)."""

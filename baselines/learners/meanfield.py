@@ -21,7 +21,7 @@ import torch
 
 from coopgym.baselines.learners.base import Learner
 from coopgym.baselines.learners.nets import (
-    AgentMLP, GaussianPolicy, adam, descend, lambda_returns, masked_mean, minibatches, normalise_per_agent,
+    GaussianPolicy, adam, descend, lambda_returns, masked_mean, minibatches, normalise_per_agent,
     per_agent)
 
 
@@ -41,9 +41,9 @@ class MeanFieldAC(Learner):
 
     # -- networks: IPPO's Gaussian actor per agent; a critic per agent of (s, o_i, a_i, abar_-i)
     def build(self) -> None:
-        n, d, ds, h = self.meta["n"], self.meta["obs_dim"], self.meta["state_dim"], self.hp["hidden"]
+        n, d, h = self.meta["n"], self.meta["obs_dim"], self.hp["hidden"]
         self.actor = GaussianPolicy(n, d, h, self.share_parameters, self.hp["init_log_std"])
-        self.critic = AgentMLP(n, d + 2, ds, [h, h], 1)
+        self.critic = self.centralised(d + 2)
         self.actor_opt = adam((self.actor, self.hp["lr"]))
         self.critic_opt = adam((self.critic, self.hp["critic_lr"]))
 
