@@ -242,6 +242,30 @@ def test_learning_curve_points_are_normalised_iqms(tmp_path):
     assert curve[0][1][0] == pytest.approx(stats.iqm(np.array(at0)))
 
 
+def test_a_partial_corpus_draws_learning_curves_per_environment():
+    """The learner ran on A-v0 only, so the common task set of their class (A-v0, D-v0: both TR-1 in the
+    synthetic runs) is not covered: the report falls back to per-environment curves, each point the mean
+    over seeds of the normalised score."""
+    from coopgym.runner.report import curve_points, env_curve_points, learning_curves
+    from coopgym.runner.synthetic import synthetic_run
+
+    refs = ["heuristic/random", "constant/50"]
+    configs = (expand(",".join(refs), "A-v0,D-v0", "private", "0-4", "0", policy_names=refs, env_ids=["A-v0", "D-v0"])
+               + expand("ippo", "A-v0", "private", "0-4", "100", eval_at="0,100", policy_names=["ippo"],
+                        env_ids=["A-v0"]))
+    records = [synthetic_run(c) for c in configs]
+    lb = lbm.build(records, reps=200)
+    assert not curve_points(lb)
+    curve = env_curve_points(lb)[("A-v0", "private")]["ippo@100"]
+    scale = lb.scales[("A-v0", "private")]["return"]
+    at100 = [scale.normalise(r.evaluations[1]["return"]) for r in records if r.policy == "ippo"]
+    assert [k for k, _ in curve] == [0, 100]
+    assert curve[1][1][0] == pytest.approx(np.mean(at100))
+    assert curve[1][1][1] <= curve[1][1][0] <= curve[1][1][2]
+    text = learning_curves(lb)
+    assert "data:image/png" in text and "per environment and reward mode (all 1)" in text
+
+
 def test_reproduce_a_row_whose_seeds_agree_exactly():
     """All five seeds gave 14,000: the interval has zero width; a re-run within 1e-6 still agrees."""
     stored = rec("oracle/equilibrium", "E1-v0", [14000.0] * 5) + rec("heuristic/random", "E1-v0", [10.0] * 5)

@@ -135,17 +135,39 @@ def curve_points(lb: lbm.Leaderboard, metric: str = "return") -> dict[tuple, dic
     return out
 
 
-def learning_curves(lb: lbm.Leaderboard, metric: str = "return") -> str:
-    curves = curve_points(lb, metric)
+def env_curve_points(lb: lbm.Leaderboard, metric: str = "return") -> dict[tuple, dict[str, list]]:
+    """(env, reward) -> {policy: [(env_steps, (mean, lower, upper)), ...]}: per environment, the mean over
+    seeds of the normalised score at each evaluation point with its bootstrap interval (what a corpus
+    still being built can show before any learner covers a class' common task set)."""
+    out: dict[tuple, dict[str, list]] = defaultdict(dict)
+    for row in lb.rows:
+        scale = lb.scales[(row.env, row.reward)][metric]
+        if scale.problem or not any(r.evaluations for r in row.records):
+            continue
+        points = []
+        for k in sorted({p["steps"] for r in row.records for p in r.evaluations}):
+            vals = [scale.normalise(p[metric]) for r in row.records for p in r.evaluations
+                    if p["steps"] == k and p.get(metric) is not None]
+            if vals:
+                points.append((k, stats.interval([vals], "mean", reps=1000)))
+        if points:
+            out[(row.env, row.reward)][row.policy] = points
+    return out
+
+
+def learning_curves(lb: lbm.Leaderboard, metric: str = "return", max_panels: int = 12) -> str:
+    curves, per_class = curve_points(lb, metric), True
+    if not curves:
+        curves, per_class = env_curve_points(lb, metric), False
     if not curves:
         learner_runs = [r for row in lb.rows if row.kind == "learner" for r in row.records]
         without = sum(not r.evaluations for r in learner_runs)
         what = (f"{len(learner_runs)} learner runs, {without} of them without evaluation points"
                 if learner_runs else "no learner runs")
-        return _note(f"No learning curves: {what}, and none with them on a common task set "
-                     "(runs with eval_at record them, e.g. `coopgym sweep ... --eval-at 0,5000,20000`).")
-    keys = [c for c in _cells(lb) if c in curves]
-    fig, axes = _grid(len(keys))
+        return _note(f"No learning curves: {what} (runs with eval_at record them, e.g. "
+                     "`coopgym sweep ... --eval-at 0,5000,20000`).")
+    keys = [c for c in _cells(lb) if c in curves] if per_class else sorted(curves)
+    fig, axes = _grid(min(len(keys), max_panels))
     for ax, key in zip(axes, keys):
         for pol, points in sorted(curves[key].items()):
             x = [k for k, _ in points]
@@ -154,9 +176,16 @@ def learning_curves(lb: lbm.Leaderboard, metric: str = "return") -> str:
             ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color())
         ax.axhline(0, color="#999", lw=0.8)
         ax.axhline(1, color="#999", lw=0.8, ls="--")
-        _label(ax, f"{key[0]} {key[1]}", "env-steps of training", f"normalised {metric} (IQM)")
-    return _fig_png(fig) + _note("Each point: the IQM over runs x tasks of the normalised score at that "
-                                 "evaluation, with its 95 % stratified bootstrap interval (band).")
+        statistic = "IQM" if per_class else "mean"
+        _label(ax, f"{key[0]} {key[1]}", "env-steps of training", f"normalised {metric} ({statistic})")
+    if per_class:
+        return _fig_png(fig) + _note("Each point: the IQM over runs x tasks of the normalised score at that "
+                                     "evaluation, with its 95 % stratified bootstrap interval (band).")
+    shown = f"the first {max_panels} of {len(keys)}" if len(keys) > max_panels else f"all {len(keys)}"
+    return _fig_png(fig) + _note(
+        f"No learner covers a class' common task set yet, so per environment and reward mode ({shown}): each "
+        "point is the mean over seeds of the normalised score at that evaluation, with its 95 % bootstrap "
+        "interval (band).")
 
 
 # -- performance profiles and probability of improvement --------------------
