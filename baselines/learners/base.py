@@ -91,10 +91,6 @@ class Learner(Policy):
         self.last_stats: dict[str, float] = {}
         self._acting_partners: tuple | None = None
 
-    # -- the algorithm's part
-    def build(self) -> None:
-        raise NotImplementedError
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name") in LEARNER_OBJECTIVES:   # an objective other than the default is named there
@@ -102,16 +98,20 @@ class Learner(Policy):
         if cls.family == "centralised":   # a centralised critic reads every seat's action: every seat learns
             cls.PARTNERS = False
 
+    # -- the algorithm's part (abstract: every algorithm file defines build, policy and learn)
+    def build(self) -> None:
+        raise NotImplementedError
+
     def policy(self, obs: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def learn(self, env: Rollout) -> None:
         raise NotImplementedError
 
     def centralised(self, agent_inputs: int, out: int = 1) -> AgentMLP:
         """One network per agent on its own ``agent_inputs`` numbers and the global state (a centralised
         critic), two hidden layers of ``hidden``."""
         return AgentMLP(self.meta["n"], agent_inputs, self.meta["state_dim"], [self.hp["hidden"]] * 2, out)
-
-    def learn(self, env: Rollout) -> None:
-        raise NotImplementedError
 
     # -- training
     def train(self, env_id: str, steps: int, env_options: dict | None = None, *,
