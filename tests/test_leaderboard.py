@@ -146,6 +146,22 @@ def test_text_formats_and_filters(hand):
         lb.find("999")
 
 
+
+def test_summary_is_one_policy_by_class_and_reward_table(hand):
+    lb = lbm.build(hand, reps=2000)
+    head, *body = csv.reader(io.StringIO(lbm.render(lb, "csv", level="summary")))
+    assert head == ["policy", "TR-1 private", "TR-3 private"]
+    rows = {line[0]: line[1:] for line in body}
+    assert list(rows)[:2] == ["ippo@100", "oracle/equilibrium"]            # learners first, then by kind
+    lo, hi = stats.interval([[0.8] * 5, [0.5] * 5], "iqm", reps=2000)[1:]
+    assert rows["constant/50"] == [f"0.65 [{lo:.2f}, {hi:.2f}]", "1.00 [1.00, 1.00]"]   # E3: (3 - 1) / (3 - 1)
+    assert rows["ippo@100"] == ["-", "-"]                                  # not ranked: no runs on E2 / E3
+    assert rows["oracle/equilibrium"][0].startswith("1.00") and rows["oracle/equilibrium"][1] == "-"
+    md = lbm.render(lb, "markdown", level="summary", kinds=["learner", "oracle"])
+    assert "| policy | TR-1 private | TR-3 private |" in md and "| constant/50 |" not in md
+    welfare = lbm.render(lbm.build(hand, metric="welfare", reps=200), "markdown", level="summary")
+    assert welfare.startswith("## welfare: normalised IQM")
+
 # ---- reproduce ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--view", choices=("metrics", "generalisation"), default="metrics",
                         help="metrics: the runs' own metrics (default); generalisation: the final policies in "
                              "held-out scenarios, per scenario kind and layout (runs swept with --scenarios)")
-    parser.add_argument("--level", choices=("all", "class", "env"), default=None,
-                        help="which tables: per class, per environment (with the scales), or all (default: class, "
+    parser.add_argument("--level", choices=("all", "class", "env", "summary"), default=None,
+                        help="which tables: per class, per environment (with the scales), all, or summary (the class "
+                             "IQMs as one policy x (class, reward) table: the README's headline) (default: class, "
                              "or all when --env or --policy narrows the rows)")
     parser.add_argument("--env", default=None, metavar="ID[,ID]", help="only these environments")
     parser.add_argument("--reward", default=None, metavar="R[,R]", help="only these reward modes (private, ...)")

@@ -20,6 +20,8 @@ Agarwal et al. 2021).
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -405,29 +407,53 @@ def _named(patterns: Iterable[str] | None):
     return lambda row: matches(row.policy, patterns)
 
 
+def summary(lb: Leaderboard, classes: list[ClassRow]) -> tuple[tuple[str, ...], list[list[str]]]:
+    """The headline pivot of ``classes``: one row per policy, one column per (class, reward mode), each cell
+    the normalised IQM of the ranking metric with its interval ("-" where the policy is not ranked: the
+    class rows' notes say why). Policies in kind order (learners first), then by name."""
+    m = lb.metric
+    columns = sorted({(c.mechanism, c.reward) for c in classes})
+    cells = {(c.policy, c.mechanism, c.reward): c.iqm.get(m) for c in classes}
+    order = {k: i for i, k in enumerate(KINDS)}
+    policies = sorted({c.policy for c in classes}, key=lambda p: (order.get(policy_kind(p), len(order)), p))
+    fmt = lambda t: "-" if t is None else f"{t[0]:.2f} [{t[1]:.2f}, {t[2]:.2f}]"  # noqa: E731
+    head = ("policy",) + tuple(f"{mech} {reward}" for mech, reward in columns)
+    return head, [[p] + [fmt(cells.get((p, *col))) for col in columns] for p in policies]
+
+
 def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None = None, level: str = "all",
            policies: Iterable[str] | None = None, top: int | None = None) -> str:
     """The leaderboard as ``table`` (rich), ``markdown`` or ``csv`` text. ``kinds`` shows only rows of
     those policy kinds, ``policies`` only the policies matching these names or shell patterns
     (``constant/*``), ``top`` only ranks 1..top of each table group; ranks stay those among all
-    policies. ``level``: env, class or all."""
-    if level not in ("env", "class", "all"):
-        raise ValueError(f"unknown level {level!r}; choose env, class or all")
+    policies. ``level``: env, class, all, or summary (the class IQMs as one policy x (class, reward) table,
+    the README's headline)."""
+    if level not in ("env", "class", "all", "summary"):
+        raise ValueError(f"unknown level {level!r}; choose env, class, all or summary")
     if top is not None and top < 1:
         raise ValueError(f"--top must be a positive number of rows, got {top}")
     by_kind, by_name = _keep(kinds), _named(policies)
     keep = lambda row: by_kind(row) and by_name(row) and (top is None or (row.rank or 0) <= top)
-    rows = [r for r in lb.rows if keep(r)] if level != "class" else []
+    rows = [r for r in lb.rows if keep(r)] if level in ("env", "all") else []
     classes = [c for c in lb.classes if keep(c)] if level != "env" else []
-    if fmt == "csv":
-        return to_csv(lb, rows, classes, with_scales=level != "class")
     m = lb.metric
-    sections = [(f"Per mechanism class: {m}, normalised IQM over runs x tasks (0 = random, 1 = best reference)",
-                 class_head(m), [class_cells(c, m) for c in classes]),
-                (f"Scales of {m} per environment and reward mode", SCALE_HEAD,
-                 scale_cells(lb, m) if level != "class" else []),
-                (f"Per environment and reward mode: {m}, mean over seeds", env_head(m),
-                 [env_cells(r, m) for r in rows])]
+    if level == "summary":
+        head, body = summary(lb, classes)
+        if fmt == "csv":
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows([head, *body])
+            return buf.getvalue()
+        sections = [(f"{m}: normalised IQM over runs x tasks per mechanism class and reward mode, 95% CI "
+                     "(0 = random, 1 = best reference)", head, body)]
+    elif fmt == "csv":
+        return to_csv(lb, rows, classes, with_scales=level != "class")
+    else:
+        sections = [(f"Per mechanism class: {m}, normalised IQM over runs x tasks (0 = random, 1 = best reference)",
+                     class_head(m), [class_cells(c, m) for c in classes]),
+                    (f"Scales of {m} per environment and reward mode", SCALE_HEAD,
+                     scale_cells(lb, m) if level in ("env", "all") else []),
+                    (f"Per environment and reward mode: {m}, mean over seeds", env_head(m),
+                     [env_cells(r, m) for r in rows])]
     if fmt == "markdown":
         def md(head, body):
             lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -438,8 +464,6 @@ def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None =
                 parts += [f"## {title}", "", md(head, body), ""]
         return "\n".join(parts + [f"_{n}_\n" for n in lb.notes])
     if fmt == "table":
-        import io
-
         from rich.console import Console
         from rich.table import Table
 
@@ -470,9 +494,6 @@ def to_csv(lb: Leaderboard, rows: list | None = None, classes: list | None = Non
     IQM over runs x tasks; raw values of different environments are not pooled, so those columns are
     empty) and scale (per environment and reward: ``<metric>`` the value at 1, ``<metric>_lo`` at 0,
     ``<metric>_note`` which reference sets 1 or why there is no scale). Numbers unrounded."""
-    import csv
-    import io
-
     rows = lb.rows if rows is None else rows
     classes = lb.classes if classes is None else classes
     buf = io.StringIO()
