@@ -412,7 +412,8 @@ def summary(lb: Leaderboard, classes: list[ClassRow]) -> tuple[tuple[str, ...], 
     the normalised IQM of the ranking metric with its interval ("-" where the policy is not ranked: the
     class rows' notes say why). Policies in kind order (learners first), then by name."""
     m = lb.metric
-    columns = sorted({(c.mechanism, c.reward) for c in classes})
+    modes = {"private": 0, "integrated": 1, "cooperative": 2}      # then any m=<mutuality> by name
+    columns = sorted({(c.mechanism, c.reward) for c in classes}, key=lambda k: (k[0], modes.get(k[1], 3), k[1]))
     cells = {(c.policy, c.mechanism, c.reward): c.iqm.get(m) for c in classes}
     order = {k: i for i, k in enumerate(KINDS)}
     policies = sorted({c.policy for c in classes}, key=lambda p: (order.get(policy_kind(p), len(order)), p))
