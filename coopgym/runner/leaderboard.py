@@ -32,7 +32,7 @@ import numpy as np
 
 from . import stats
 from .metrics import METRICS
-from .records import RunConfig, RunRecord
+from .records import REWARD_MODES, RunConfig, RunRecord
 
 RANDOM_POLICY = "heuristic/random"
 MIN_SEEDS = 5
@@ -407,13 +407,24 @@ def _named(patterns: Iterable[str] | None):
     return lambda row: matches(row.policy, patterns)
 
 
+def mode_order(rewards: Iterable[str]) -> list[str]:
+    """Reward modes in display order: private, integrated, cooperative, then any m=<mutuality> by name."""
+    known = [r for r in REWARD_MODES if r in set(rewards)]
+    return known + sorted(set(rewards) - set(known))
+
+
+def class_columns(classes: Iterable[ClassRow]) -> list[tuple[str, str]]:
+    """The (mechanism, reward) pairs of ``classes`` in display order."""
+    pairs = {(c.mechanism, c.reward) for c in classes}
+    return [(m, r) for m in sorted({m for m, _ in pairs}) for r in mode_order({r for _, r in pairs}) if (m, r) in pairs]
+
+
 def summary(lb: Leaderboard, classes: list[ClassRow]) -> tuple[tuple[str, ...], list[list[str]]]:
     """The headline pivot of ``classes``: one row per policy, one column per (class, reward mode), each cell
     the normalised IQM of the ranking metric with its interval ("-" where the policy is not ranked: the
     class rows' notes say why). Policies in kind order (learners first), then by name."""
     m = lb.metric
-    modes = {"private": 0, "integrated": 1, "cooperative": 2}      # then any m=<mutuality> by name
-    columns = sorted({(c.mechanism, c.reward) for c in classes}, key=lambda k: (k[0], modes.get(k[1], 3), k[1]))
+    columns = class_columns(classes)
     cells = {(c.policy, c.mechanism, c.reward): c.iqm.get(m) for c in classes}
     order = {k: i for i, k in enumerate(KINDS)}
     policies = sorted({c.policy for c in classes}, key=lambda p: (order.get(policy_kind(p), len(order)), p))

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import leaderboard as lbm
 from . import stats
-from .records import REWARD_MODES, RunRecord, utc_now
+from .records import RunRecord, utc_now
 
 TOP = 5   # policies shown in the performance profiles and compared by probability of improvement
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
@@ -86,15 +86,8 @@ def _note(text: str) -> str:
     return f'<p class="note">{html.escape(text)}</p>'
 
 
-def _mode_order(rewards: Iterable[str]) -> list[str]:
-    known = [r for r in REWARD_MODES if r in set(rewards)]
-    return known + sorted(set(rewards) - set(known))
-
-
 def _cells(lb: lbm.Leaderboard) -> list[tuple[str, str]]:
-    """(mechanism, reward) pairs in display order."""
-    pairs = {(c.mechanism, c.reward) for c in lb.classes}
-    return [(m, r) for m in sorted({m for m, _ in pairs}) for r in _mode_order({r for _, r in pairs}) if (m, r) in pairs]
+    return lbm.class_columns(lb.classes)
 
 
 def top_policies(lb: lbm.Leaderboard, mechanism: str, reward: str, k: int = TOP) -> list[str]:
@@ -249,7 +242,7 @@ def welfare_ablation(lb: lbm.Leaderboard) -> dict[str, dict[str, dict[str, tuple
         pols = sorted({p for e in envs for p in welfare[e]})
         for pol in pols:
             by_reward = {}
-            for reward in _mode_order({rw for e in envs for rw in welfare[e].get(pol, {})}):
+            for reward in lbm.mode_order({rw for e in envs for rw in welfare[e].get(pol, {})}):
                 if all(reward in welfare[e].get(pol, {}) for e in envs) and envs:
                     strata = [[(v - scales[e][0]) / (scales[e][1] - scales[e][0]) for v in welfare[e][pol][reward]]
                               for e in envs]
@@ -274,7 +267,7 @@ def ablation_section(lb: lbm.Leaderboard) -> str:
     body = []
     for ax, (mech, by_pol) in zip(axes, sorted(data.items())):
         pols = sorted(by_pol)
-        modes = _mode_order({rw for v in by_pol.values() for rw in v})
+        modes = lbm.mode_order({rw for v in by_pol.values() for rw in v})
         width = 0.8 / len(modes)
         for j, rw in enumerate(modes):
             xs = [i + (j - (len(modes) - 1) / 2) * width for i, p in enumerate(pols) if rw in by_pol[p]]
