@@ -16,7 +16,8 @@ from coopgym.baselines.learners.maddpg import with_own
 from coopgym.baselines.learners.meanfield import mean_of_others
 from coopgym.baselines.learners.nets import (
     AgentMLP, bin_fractions, gae, lambda_returns, member_views, middle_preference, minibatches)
-from coopgym.baselines.learners.rollout import Budget, Rollout, StateSummary, critic_state
+from coopgym.baselines.learners.qmix import Mixer
+from coopgym.baselines.learners.rollout import Budget, ReplayBuffer, Rollout, StateSummary, critic_state
 from learner_settings import NAMES, make, tiny
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -194,6 +195,41 @@ def test_team_factorisation_only_under_the_cooperative_reward():
         assert not auto.team and auto.utilities.owners == 4
         with pytest.raises(ValueError, match="factorisation must be"):
             make(name, factorisation="sum").train("SLCD-v0", 0)
+
+
+@pytest.mark.parametrize("hyper_hidden", [0, 8])
+def test_qmix_mixer_is_monotonic_in_every_utility(hyper_hidden):
+    torch.manual_seed(0)
+    mixer = Mixer(owners=3, n=4, ds=5, embed=6, hyper_hidden=hyper_hidden)
+    q = (torch.randn(3, 200, 4) * 10).requires_grad_()
+    mixer(q, torch.randn(200, 5) * 10).sum().backward()
+    assert (q.grad >= 0).all() and (q.grad > 0).any()
+    # the paper's shape (section 4): W1, b1 and w2 one linear layer of the state each, V two layers
+    layers = {k: len(getattr(mixer, k).names) for k in ("w1", "b1", "w2", "v")}
+    assert layers == ({"w1": 1, "b1": 1, "w2": 1, "v": 2} if not hyper_hidden else {"w1": 2, "b1": 1, "w2": 2, "v": 2})
+    assert make("qmix").hyperparameters["hyper_hidden"] == 0
+
+
+def test_replay_buffer_is_a_ring_of_counted_games():
+    def transition(start, count, N=4):
+        game = torch.arange(start, start + N, dtype=torch.float32)          # game g's numbers are start + g
+        agents = torch.stack([game, -game])                                 # (n=2, N)
+        return dict(obs=agents[..., None].repeat(1, 1, 3), state=game[:, None].repeat(1, 2), active=agents,
+                    mask=agents, actions=agents, rewards=agents, discount=game, next_obs=agents[..., None],
+                    next_state=game[:, None], next_active=agents, count=count)
+
+    buffer = ReplayBuffer(capacity=6, memory_mb=1, min_rows=1, example=transition(0, 4))
+    buffer.add(transition(0, 4))
+    buffer.add(transition(10, 3))                                           # games 10, 11 wrap to slots 4, 5, 0
+    assert buffer.size == 6 and buffer.pos == 1
+    assert buffer.data["discount"].tolist() == [12, 1, 2, 3, 10, 11]
+    assert buffer.data["rewards"][1].tolist() == [-12, -1, -2, -3, -10, -11]
+    assert buffer.data["obs"][0, :, 2].tolist() == [12, 1, 2, 3, 10, 11]
+    buffer.add(transition(20, 2))                                           # one block again: slots 1, 2
+    assert buffer.data["discount"].tolist() == [12, 20, 21, 3, 10, 11] and buffer.pos == 3
+    batch = buffer.sample(5, torch.Generator().manual_seed(0))
+    assert batch["obs"].shape == (2, 5, 3) and batch["state"].shape == (5, 2)
+    assert torch.equal(batch["rewards"][0], batch["discount"]) and torch.equal(batch["state"][:, 0], batch["discount"])
 
 
 def test_fcp_trains_a_population_of_snapshots_then_keeps_it():

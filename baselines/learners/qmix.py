@@ -81,14 +81,20 @@ class Utilities(nn.Module):
 
 
 class Mixer(nn.Module):
-    """K monotonic mixers: Q_tot^k = w2^k(s) . elu(q W1^k(s) + b1^k(s)) + v^k(s), |W| from hypernetworks."""
+    """K monotonic mixers: Q_tot^k = w2^k(s) . elu(q W1^k(s) + b1^k(s)) + v^k(s), |W| from hypernetworks.
+
+    As in the paper (section 4), each hypernetwork of W1, b1 and w2 is one linear layer of the state
+    and v's has a ReLU hidden layer. ``hyper_hidden`` > 0 gives W1's and w2's a hidden layer of that
+    width (pymarl's ``hypernet_layers=2``): TeamProduction-v0 cooperative scored the same (0.88 with
+    64 and with none, seeds 3-5) at a third more time per gradient step."""
 
     def __init__(self, owners: int, n: int, ds: int, embed: int, hyper_hidden: int):
         super().__init__()
         self.n, self.embed = n, embed
-        self.w1 = AgentMLP(owners, 0, ds, [hyper_hidden], n * embed)
+        hidden = [hyper_hidden] if hyper_hidden else []
+        self.w1 = AgentMLP(owners, 0, ds, hidden, n * embed)
         self.b1 = AgentMLP(owners, 0, ds, [], embed)
-        self.w2 = AgentMLP(owners, 0, ds, [hyper_hidden], embed)
+        self.w2 = AgentMLP(owners, 0, ds, hidden, embed)
         self.v = AgentMLP(owners, 0, ds, [embed], 1)
 
     def forward(self, q: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
@@ -108,7 +114,7 @@ class QMIX(OffPolicyLearner):
     # actions as if they were the policy (no off-policy correction), which made all-in effort look worse than
     # it is (TeamProduction-v0 cooperative: 0.72-0.77 with 5 steps, 0.83-0.96 with one; README learning check)
     DEFAULTS = {"bins": 11, "lr": 5e-4, "tau": 0.01, "n_step": 1, "eps_start": 1.0, "eps_end": 0.05,
-                "eps_fraction": 0.3, "factorisation": "auto", "double_q": True, "mixer_embed": 32, "hyper_hidden": 64}
+                "eps_fraction": 0.3, "factorisation": "auto", "double_q": True, "mixer_embed": 32, "hyper_hidden": 0}
 
     def factorisation(self) -> str:
         mode, m = self.hp["factorisation"], self.meta["mutuality"]

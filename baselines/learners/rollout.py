@@ -315,7 +315,10 @@ class ReplayBuffer:
     def add(self, tr: dict[str, torch.Tensor]) -> None:
         """The counted games of a transition."""
         count = tr["count"]
-        idx = (self.pos + torch.arange(count)) % self.capacity
+        if self.pos + count <= self.capacity:   # the usual case, one block: a slice copies, an index gathers
+            idx = slice(self.pos, self.pos + count)
+        else:
+            idx = (self.pos + torch.arange(count)) % self.capacity
         for k in self.KEYS:
             if k in AGENT_MAJOR:
                 self.data[k][:, idx] = tr[k][:, :count]
