@@ -167,15 +167,19 @@ def env_rates(env_ids, N: int = 4096, **options) -> list[dict]:
     return rows
 
 
-def policy_rates(names=None, steps: int = 100_000, env_id: str = "SLCD-v0", options: dict | None = None) -> list[dict]:
+def policy_rates(names=None, steps: int = 100_000, env_id: str = "SLCD-v0", options: dict | None = None,
+                 repeats: int = 3) -> list[dict]:
     """Training throughput (env-steps/s) of each learner on ``env_id`` at its default settings, one torch
     thread, beside the bare environment measured in the same run.
 
-    The bare figure is the multi-agent vector env stepping the learner's own number of games with
-    fixed actions, timed just before and just after the learner's run (the mean of the two): the
-    ratio bare / learner is what learning costs beyond playing, and it is what a busy machine
-    disturbs least. A short untimed run first keeps imports and first calls out of the figure; the
-    timed run includes everything else (building the networks too)."""
+    Each learner trains ``repeats`` times from scratch; the figure is the fastest run, as ``timeit``
+    advises and as the environments' own windows are taken (the slower runs measure the machine's
+    other load), with the median beside it. The bare figure is the multi-agent vector env stepping
+    the learner's own number of games with fixed actions, timed just before the first run and just
+    after the last (the mean of the two): the ratio bare / learner is what learning costs beyond
+    playing, and it is what a busy machine disturbs least. A short untimed run first keeps imports
+    and first calls out of the figure; the timed runs include everything else (building the networks
+    too)."""
     import torch
 
     from coopgym.registry import REGISTRY, make_policy
@@ -189,19 +193,22 @@ def policy_rates(names=None, steps: int = 100_000, env_id: str = "SLCD-v0", opti
             if name not in REGISTRY or not REGISTRY[name].trains:
                 raise ValueError(f"{name!r} is not a registered learner; see `coopgym policies --kind learner`")
             make_policy(name, seed=1).train(env_id, 2_048, options)
-            learner = make_policy(name, seed=0)
-            num_envs = int(learner.hyperparameters["num_envs"])
+            num_envs = int(make_policy(name, seed=0).hyperparameters["num_envs"])
             multi = coopgym.vector_env(env_id, num_envs=num_envs, action_units="fraction", **options)
             multi.reset(seed=0)
             half = np.full((num_envs, multi.n_agents), 0.5)
             before = rate(lambda: multi.step(half), num_envs, min_seconds=0.5)
-            start = time.perf_counter()
-            learner.train(env_id, steps, options)
-            seconds = time.perf_counter() - start
+            seconds = []
+            for _ in range(repeats):
+                learner = make_policy(name, seed=0)
+                start = time.perf_counter()
+                learner.train(env_id, steps, options)
+                seconds.append(time.perf_counter() - start)
             bare = (before + rate(lambda: multi.step(half), num_envs, min_seconds=0.5)) / 2
-            rows.append({"policy": name, "env": env_id, "num_envs": num_envs, "steps": steps, "seconds": seconds,
-                         "env_steps_per_s": steps / seconds, "bare_env_steps_per_s": bare,
-                         "ratio": bare * seconds / steps})
+            rows.append({"policy": name, "env": env_id, "num_envs": num_envs, "steps": steps, "repeats": repeats,
+                         "seconds": min(seconds), "env_steps_per_s": steps / min(seconds),
+                         "median_env_steps_per_s": steps / float(np.median(seconds)),
+                         "bare_env_steps_per_s": bare, "ratio": bare * min(seconds) / steps})
     finally:
         torch.set_num_threads(threads)
     return rows

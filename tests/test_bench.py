@@ -39,5 +39,8 @@ def test_side_by_side_times_every_step_in_turns():
 def test_policy_rates_reports_training_throughput():
     from coopgym.bench import policy_rates
 
-    (row,) = policy_rates(["vdn"], steps=500)
-    assert row["policy"] == "vdn" and row["env_steps_per_s"] > 0
+    (row,) = policy_rates(["vdn"], steps=500, repeats=2)
+    assert row["policy"] == "vdn" and row["repeats"] == 2 and row["steps"] == 500
+    assert row["env_steps_per_s"] == pytest.approx(500 / row["seconds"])
+    assert row["env_steps_per_s"] >= row["median_env_steps_per_s"] > 0   # the fastest of the runs, the median beside
+    assert row["ratio"] == pytest.approx(row["bare_env_steps_per_s"] / row["env_steps_per_s"])

@@ -161,6 +161,9 @@ def test_summary_is_one_policy_by_class_and_reward_table(hand):
     assert "| policy | TR-1 private | TR-3 private |" in md and "| constant/50 |" not in md
     welfare = lbm.render(lbm.build(hand, metric="welfare", reps=200), "markdown", level="summary")
     assert welfare.startswith("## welfare: normalised IQM")
+    # the notes speak of the policies shown: ippo's "not ranked" goes with ippo
+    assert "ippo@100 not ranked" in md
+    assert "ippo@100 not ranked" not in lbm.render(lb, "markdown", level="summary", policies=["oracle/*"])
 
 # ---- reproduce ----------------------------------------------------------------------------------
 

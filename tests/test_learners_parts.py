@@ -17,7 +17,7 @@ from coopgym.baselines.learners.meanfield import mean_of_others
 from coopgym.baselines.learners.nets import (
     AgentMLP, bin_fractions, gae, lambda_returns, member_views, middle_preference, minibatches)
 from coopgym.baselines.learners.qmix import Mixer
-from coopgym.baselines.learners.rollout import Budget, ReplayBuffer, Rollout, StateSummary, critic_state
+from coopgym.baselines.learners.rollout import Budget, NStep, ReplayBuffer, Rollout, StateSummary, critic_state
 from learner_settings import NAMES, make, tiny
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -207,7 +207,33 @@ def test_qmix_mixer_is_monotonic_in_every_utility(hyper_hidden):
     # the paper's shape (section 4): W1, b1 and w2 one linear layer of the state each, V two layers
     layers = {k: len(getattr(mixer, k).names) for k in ("w1", "b1", "w2", "v")}
     assert layers == ({"w1": 1, "b1": 1, "w2": 1, "v": 2} if not hyper_hidden else {"w1": 2, "b1": 1, "w2": 2, "v": 2})
-    assert make("qmix").hyperparameters["hyper_hidden"] == 0
+    # "auto": the single layer up to a 64-number state, a 64-unit layer for a wider one (ApacheProject-v0: 281)
+    qmix = make("qmix")
+    assert [qmix.hyper_hidden(ds) for ds in (11, 64, 65, 281)] == [0, 0, 64, 64]
+    with pytest.raises(ValueError, match="hyper_hidden"):
+        make("qmix", hyper_hidden=-1).hyper_hidden(11)
+
+
+def test_n_step_returns_by_hand():
+    def step(t, count=2):   # agent j's reward (t + 1)(j + 1); game 1 ends at t = 1
+        r = torch.tensor([[t + 1.0, t + 1.0], [2 * (t + 1.0), 2 * (t + 1.0)]])
+        return dict(obs=torch.full((2, 2, 1), float(t)), rewards=r, done=torch.tensor([0.0, float(t == 1)]),
+                    count=count, next_obs=torch.full((2, 2, 1), t + 1.0), next_state=torch.zeros(2, 1),
+                    next_active=torch.ones(2, 2))
+
+    three = NStep(3, 0.5)
+    assert three(step(0), 2) is None and three(step(1), 2) is None
+    tr = three(step(2), 2)      # from t = 0: game 0 sums 3 rewards, game 1 stops at its end (t = 1)
+    assert tr["rewards"].tolist() == [[1 + 0.5 * 2 + 0.25 * 3, 1 + 0.5 * 2], [2 * 2.75, 2 * 2.0]]
+    assert tr["discount"].tolist() == [0.125, 0.0]
+    assert tr["obs"][0, 0, 0] == 0 and tr["next_obs"][0, 0, 0] == 3
+    tr = three(step(3), 2)      # from t = 1: game 1's transition is its last step alone
+    assert tr["rewards"][0].tolist() == [2 + 0.5 * 3 + 0.25 * 4, 2.0] and tr["discount"].tolist() == [0.125, 0.0]
+    assert three(step(4, count=1), 2) is None   # a step the budget cuts emits nothing
+    one = NStep(1, 0.5)(step(1), 2)
+    assert torch.equal(one["rewards"], step(1)["rewards"]) and one["discount"].tolist() == [0.5, 0.0]
+    with pytest.raises(ValueError, match="n_step"):
+        NStep(0, 0.5)
 
 
 def test_replay_buffer_is_a_ring_of_counted_games():

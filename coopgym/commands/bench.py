@@ -13,6 +13,8 @@ def configure(parser):
                              "one torch thread, beside the bare environment in the same run")
     parser.add_argument("--policy-env", default="SLCD-v0", help="environment of the --policies runs")
     parser.add_argument("--policy-steps", type=int, default=100_000, help="env-steps of each --policies run")
+    parser.add_argument("--policy-repeats", type=int, default=3,
+                        help="training runs per learner; the fastest is reported, the median beside it")
     parser.add_argument("--runner", action="store_true", help="also measure the runner's overhead")
     parser.add_argument("--oracles", action="store_true", help="also time the batched equilibrium solver")
 
@@ -51,7 +53,7 @@ def run(args) -> int:
         report["oracles"] = _optional("coopgym.oracles.tr1", "bench_equilibrium")
     if args.policies:
         names = None if args.policies == "all" else args.policies.split(",")
-        report["policies"] = bench.policy_rates(names, args.policy_steps, args.policy_env)
+        report["policies"] = bench.policy_rates(names, args.policy_steps, args.policy_env, repeats=args.policy_repeats)
     if args.runner:
         report["runner"] = _optional("coopgym.runner.sweep", "bench_runner")
     if args.json:
@@ -73,11 +75,12 @@ def run(args) -> int:
     _table("One environment per mechanism class (multi-agent vector env)", report["mechanisms"],
            [("env", "env"), ("n", "n"), ("N", "N"), ("env_steps_per_s", "env-steps/s")])
     if "policies" in report:
-        _table("Learners: training env-steps/s (one torch thread) beside the bare env stepping the same number of "
-               "games, timed just before and after (ratio = bare / learner)", report["policies"],
+        _table("Learners: training env-steps/s (one torch thread; the fastest of the repeats, the median beside "
+               "it) beside the bare env stepping the same number of games, timed just before and after "
+               "(ratio = bare / learner)", report["policies"],
                [("policy", "learner"), ("env", "env"), ("num_envs", "games"), ("steps", "env-steps"),
-                ("seconds", "seconds"), ("env_steps_per_s", "env-steps/s"), ("bare_env_steps_per_s", "bare env"),
-                ("ratio", "ratio")])
+                ("seconds", "seconds"), ("env_steps_per_s", "env-steps/s"), ("median_env_steps_per_s", "median"),
+                ("bare_env_steps_per_s", "bare env"), ("ratio", "ratio")])
     for key in ("oracles", "runner"):
         if key in report:
             rows = report[key] if isinstance(report[key], list) else [report[key]]

@@ -316,8 +316,8 @@ def _classes(board: Leaderboard, reps, confidence, seed) -> list[ClassRow]:
     return out
 
 
-def _notes(board: Leaderboard) -> list[str]:
-    """What the tables leave out and why (never a silent blank)."""
+def _notes(board: Leaderboard, shown: set[str] | None = None) -> list[str]:
+    """What the tables leave out and why (never a silent blank); ``shown``: only about these policies."""
     notes = []
     m = board.metric
     bad = sorted((e, rw, s[m].problem) for (e, rw), s in board.scales.items() if s[m].problem)
@@ -325,11 +325,13 @@ def _notes(board: Leaderboard) -> list[str]:
         notes.append(f"{env} {reward}: no normalised {m} scale: {problem}")
     unranked = defaultdict(list)
     for c in board.classes:
+        if shown is not None and c.policy not in shown:
+            continue
         if m not in c.iqm and c.notes.get(m, "").startswith("not ranked"):
             unranked[(c.mechanism, c.reward, c.notes[m])].append(c.policy)
     for (mech, reward, why), pols in sorted(unranked.items()):
         notes.append(f"{mech} {reward}: {', '.join(pols)} {why.replace('not ranked: ', 'not ranked (')})")
-    few = [r for r in board.rows if 0 < r.n < MIN_SEEDS]
+    few = [r for r in board.rows if 0 < r.n < MIN_SEEDS and (shown is None or r.policy in shown)]
     if few:
         notes.append(f"{len(few)} row(s) have fewer than {MIN_SEEDS} seeds (e.g. {few[0].key}: {few[0].n}); "
                      "their intervals are rough")
@@ -448,6 +450,7 @@ def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None =
     keep = lambda row: by_kind(row) and by_name(row) and (top is None or (row.rank or 0) <= top)
     rows = [r for r in lb.rows if keep(r)] if level in ("env", "all") else []
     classes = [c for c in lb.classes if keep(c)] if level != "env" else []
+    notes = lb.notes if policies is None and kinds is None else _notes(lb, {x.policy for x in [*rows, *classes]})
     m = lb.metric
     if level == "summary":
         head, body = summary(lb, classes)
@@ -474,7 +477,7 @@ def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None =
         for title, head, body in sections:
             if body:
                 parts += [f"## {title}", "", md(head, body), ""]
-        return "\n".join(parts + [f"_{n}_\n" for n in lb.notes])
+        return "\n".join(parts + [f"_{n}_\n" for n in notes])
     if fmt == "table":
         from rich.console import Console
         from rich.table import Table
@@ -487,7 +490,7 @@ def render(lb: Leaderboard, fmt: str = "table", *, kinds: Iterable[str] | None =
                 for cells in body:
                     table.add_row(*cells)
                 console.print(table)
-        for note in lb.notes:
+        for note in notes:
             console.print(f"note: {note}", markup=False, highlight=False)
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose table, markdown or csv")
