@@ -62,17 +62,26 @@ class Utilities(nn.Module):
         x = obs.reshape(1, n * B, d) if self.shared else obs
         return F.relu(self.features(x)).reshape(n, B, -1)
 
-    def all(self, obs: torch.Tensor) -> torch.Tensor:
-        """Every owner's utilities of every agent: obs (n, B, d) -> (K, n, B, bins)."""
+    def chosen(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Every owner's utility of every agent's action, ``actions`` (n, B) bin indices -> (K, B, n). Agent j's
+        features train only through its own factorisation (k = j): in the others' they are a constant."""
         phi = self.phi(obs)
+        own = self.own_utilities(phi).gather(-1, actions[..., None])[..., 0]             # (n, B): Q^j_j
         if self.owners == 1:
-            return torch.matmul(phi[None], self.w) + self.c
-        own = torch.eye(self.n, dtype=torch.bool)[:, :, None, None]            # (K, n, 1, 1): owner k, agent k
-        return torch.matmul(torch.where(own, phi[None], phi.detach()[None]), self.w) + self.c
+            return own.T[None]
+        K, (agents, h, bins), (n, B) = self.owners, self.w.shape[1:], phi.shape[:2]
+        heads = self.w.permute(1, 2, 0, 3).reshape(agents, h, K * bins)                  # agent j's heads, every owner
+        every = torch.matmul(phi.detach(), heads) + self.c.permute(1, 2, 0, 3).reshape(agents, 1, K * bins)
+        q = every.view(n, B, K, bins).gather(-1, actions[:, :, None, None].expand(n, B, K, 1))[..., 0]
+        q = torch.where(torch.eye(n, dtype=torch.bool)[:, None, :], own[..., None], q)     # (n, B, K)
+        return q.permute(2, 1, 0)
 
     def own(self, obs: torch.Tensor) -> torch.Tensor:
         """Each agent's utility in its own factorisation (the team's in team mode): (n, B, bins)."""
-        phi = self.phi(obs)
+        return self.own_utilities(self.phi(obs))
+
+    def own_utilities(self, phi: torch.Tensor) -> torch.Tensor:
+        """Q^j_j(o_j, .) from agent j's features phi_j: (n, B, hidden) -> (n, B, bins)."""
         if self.owners == 1:
             return torch.matmul(phi, self.w[0]) + self.c[0]
         diag = torch.arange(self.n)
@@ -168,9 +177,7 @@ class QMIX(OffPolicyLearner):
     # -- training
     def mixed(self, utilities, mixer, obs, actions, active, state) -> torch.Tensor:
         """Q_tot^k of the joint action ``actions`` (n, B) bin indices, absent agents left out: (K, B)."""
-        U = utilities.all(obs)                                                             # (K, n, B, bins)
-        q = U.gather(-1, actions[None, ..., None].expand(U.shape[0], -1, -1, 1))[..., 0] * active
-        return mixer(q.transpose(1, 2), state)
+        return mixer(utilities.chosen(obs, actions) * active.T, state)
 
     def update(self, b) -> dict[str, float]:
         actions = (b["actions"] * (len(self.fractions) - 1)).round().long()
