@@ -63,17 +63,21 @@ class ISAC(OffPolicyLearner):
     # -- acting
     def sample(self, obs) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterised actions (n, B) in [0, 1] and their log-densities (n, B)."""
-        out = self.actor(obs)
-        mean, log_std = out[..., 0], out[..., 1].clamp(-5.0, 2.0)
-        u = mean + log_std.exp() * torch.randn(mean.shape, generator=self.gen)
+        u, mean, log_std = self.gaussian(obs)
         # the density of a = sigmoid(u): log N(u) - log(da/du), da/du = a (1 - a)
         return torch.sigmoid(u), gaussian_log_prob(u, mean, log_std) - F.logsigmoid(u) - F.logsigmoid(-u)
+
+    def gaussian(self, obs) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """u ~ N(m_i(o_i), s_i(o_i)^2) before the sigmoid (n, B), with its mean and log std."""
+        out = self.actor(obs)
+        mean, log_std = out[..., 0], out[..., 1].clamp(-5.0, 2.0)
+        return mean + log_std.exp() * torch.randn(mean.shape, generator=self.gen), mean, log_std
 
     def policy(self, obs):
         return torch.sigmoid(self.actor(obs)[..., 0])
 
     def explore(self, obs, state):
-        return self.sample(obs)[0]
+        return torch.sigmoid(self.gaussian(obs)[0])          # acting needs no log-density
 
     # -- training
     def update(self, b) -> dict[str, float]:
