@@ -184,6 +184,8 @@ def policy_rates(names=None, steps: int = 100_000, env_id: str = "SLCD-v0", opti
 
     from coopgym.registry import REGISTRY, make_policy
 
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a whole number of training runs >= 1, got {repeats!r}")
     names = names or [n for n, e in REGISTRY.items() if e.trains]
     options = options or {}
     rows, threads = [], torch.get_num_threads()

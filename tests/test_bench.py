@@ -44,3 +44,5 @@ def test_policy_rates_reports_training_throughput():
     assert row["env_steps_per_s"] == pytest.approx(500 / row["seconds"])
     assert row["env_steps_per_s"] >= row["median_env_steps_per_s"] > 0   # the fastest of the runs, the median beside
     assert row["ratio"] == pytest.approx(row["bare_env_steps_per_s"] / row["env_steps_per_s"])
+    with pytest.raises(ValueError, match="repeats"):
+        policy_rates(["vdn"], steps=500, repeats=0)
