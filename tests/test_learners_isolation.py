@@ -38,10 +38,17 @@ def _trained_with(name, monkeypatch, alter, **hp):
 
 
 def _per_agent_modules(learner):
-    """Every network whose first parameter axis is the agent (or, for QMIX/VDN, the owner)."""
+    """Every network whose first parameter axis is the agent (or, for QMIX/VDN, the owner), or c x the
+    agents (twin critics: member c * n + i is agent i's critic c)."""
     n = learner.meta["n"]
     return {k: m for k, m in learner.parts().items() if isinstance(m, torch.nn.Module) and
-            all(v.shape[0] == n for v in member_views(m))}
+            len({v.shape[0] for v in member_views(m)}) == 1 and next(iter(member_views(m))).shape[0] % n == 0}
+
+
+def _agent_views(module, agent, n):
+    """Agent ``agent``'s slices of every parameter of ``module`` (every member of it, for twin critics)."""
+    k = member_views(module)[0].shape[0]
+    return [v for member in range(agent, k, n) for v in member_views(module, member)]
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in SHARED])
@@ -51,12 +58,12 @@ def test_changing_agent_1_rewards_leaves_agent_0_untouched(name, monkeypatch):
     b = _trained_with(name, monkeypatch, lambda r: -3.0 * r + 1.0, **extra)
     modules = _per_agent_modules(a)
     assert {"actor", "utilities"} & set(modules), sorted(modules)
-    changed = False
+    changed, n = False, a.meta["n"]
     for key, module in modules.items():
         other = b.parts()[key]
-        for pa, pb in zip(member_views(module, 0), member_views(other, 0)):
+        for pa, pb in zip(_agent_views(module, 0, n), _agent_views(other, 0, n)):
             assert torch.equal(pa, pb), (name, key)
-        changed |= any(not torch.equal(pa, pb) for pa, pb in zip(member_views(module, 1), member_views(other, 1)))
+        changed |= any(not torch.equal(pa, pb) for pa, pb in zip(_agent_views(module, 1, n), _agent_views(other, 1, n)))
     assert changed, "the test has no power: agent 1's parameters did not change either"
 
 

@@ -15,7 +15,7 @@ from coopgym.registry import make_policy
 from coopgym.baselines.learners.maddpg import with_own
 from coopgym.baselines.learners.meanfield import mean_of_others
 from coopgym.baselines.learners.nets import (
-    AgentMLP, bin_fractions, gae, lambda_returns, member_views, middle_preference, minibatches)
+    AgentMLP, AgentNets, Twin, bin_fractions, gae, lambda_returns, member_views, middle_preference, minibatches)
 from coopgym.baselines.learners.qmix import Mixer
 from coopgym.baselines.learners.rollout import Budget, NStep, ReplayBuffer, Rollout, StateSummary, critic_state
 from learner_settings import NAMES, make, tiny
@@ -150,6 +150,25 @@ def test_agent_mlp_members_are_independent_networks():
         w0, s0, b0, w1, b1 = (p[k] for k in ("w0", "s0", "b0", "w1", "b1"))
         manual = torch.relu(x[m] @ w0 + s @ s0 + b0) @ w1 + b1
         torch.testing.assert_close(out[m], manual)
+
+
+@pytest.mark.parametrize("kind", ["own", "shared", "centralised"])
+def test_twin_critics_equal_the_two_networks_they_were_built_from(kind):
+    torch.manual_seed(0)
+    if kind == "centralised":
+        one, two = AgentMLP(3, 4, 2, [5, 5], 1), AgentMLP(3, 4, 2, [5, 5], 1)
+    else:
+        one, two = (AgentNets(3, 4, 5, 1, shared=kind == "shared") for _ in range(2))
+    twin = Twin(one, two)
+    x, s = torch.randn(3, 6, 4), torch.randn(6, 2)
+    state = s if kind == "centralised" else None
+    out = twin(x, state)
+    assert out.shape == (2, 3, 6, 1)
+    torch.testing.assert_close(out[0], one(x, s) if state is not None else one(x), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(out[1], two(x, s) if state is not None else two(x), rtol=1e-6, atol=1e-6)
+    # the twin owns copies: training it leaves the networks it was built from alone
+    out.sum().backward()
+    assert all(p.grad is None for p in [*one.parameters(), *two.parameters()])
 
 
 # ---- what particular learners keep ----------------------------------------------------------------------

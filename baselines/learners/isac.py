@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from coopgym.baselines.learners.base import OffPolicyLearner
 from coopgym.baselines.learners.nets import (
-    AgentNets, adam, descend, frozen, gaussian_log_prob, masked_mean, polyak)
+    AgentNets, Twin, adam, descend, frozen, gaussian_log_prob, masked_mean, polyak)
 
 
 class ISAC(OffPolicyLearner):
@@ -42,23 +42,20 @@ class ISAC(OffPolicyLearner):
     def build(self) -> None:
         n, d, h = self.meta["n"], self.meta["obs_dim"], self.hp["hidden"]
         self.actor = AgentNets(n, d, h, 2, self.share_parameters, out_gain=0.01)   # mean and log std of u
-        self.critic1, self.critic2 = self.make_critic(), self.make_critic()
-        self.critic1_target, self.critic2_target = copy.deepcopy(self.critic1), copy.deepcopy(self.critic2)
+        self.critics = Twin(self.make_critic(), self.make_critic())       # Q^1_i and Q^2_i, evaluated together
+        self.critics_target = copy.deepcopy(self.critics)
         self.temperature = torch.nn.ParameterDict({"log_alpha": torch.full((n, 1), math.log(self.hp["init_alpha"]))})
-        self.opt = adam((self.actor, self.hp["lr"]), (self.critic1, self.hp["critic_lr"]),
-                        (self.critic2, self.hp["critic_lr"]), (self.temperature, self.hp["alpha_lr"]))
+        self.opt = adam((self.actor, self.hp["lr"]), (self.critics, self.hp["critic_lr"]),
+                        (self.temperature, self.hp["alpha_lr"]))
 
     def make_critic(self) -> torch.nn.Module:
         """Q_i(o_i, a_i) for every agent: its own observation and action."""
         return AgentNets(self.meta["n"], self.meta["obs_dim"] + 1, self.hp["hidden"], 1, self.share_parameters)
 
-    def q(self, critic, obs, state, replayed, own) -> torch.Tensor:
-        """Q_i for every agent (n, B) of its own action ``own`` (n, B) (the partners' ``replayed`` actions
-        are not an independent critic's input)."""
-        return critic(torch.cat([obs, own[..., None]], -1))[..., 0]
-
-    def soft_q(self, critics, obs, state, replayed, own) -> torch.Tensor:
-        return torch.min(*(self.q(c, obs, state, replayed, own) for c in critics))
+    def q(self, critics, obs, state, replayed, own) -> torch.Tensor:
+        """Q^1_i and Q^2_i for every agent (2, n, B) of its own action ``own`` (n, B) (the partners'
+        ``replayed`` actions are not an independent critic's input)."""
+        return critics(torch.cat([obs, own[..., None]], -1))[..., 0]
 
     # -- acting
     def sample(self, obs) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,25 +79,22 @@ class ISAC(OffPolicyLearner):
     # -- training
     def update(self, b) -> dict[str, float]:
         alpha = self.temperature["log_alpha"].exp().detach()                      # (n, 1)
-        critics, targets = (self.critic1, self.critic2), (self.critic1_target, self.critic2_target)
         with torch.no_grad():
             a_next, logp_next = self.sample(b["next_obs"])
             a_next = a_next * b["next_active"]
-            v_next = self.soft_q(targets, b["next_obs"], b["next_state"], a_next, a_next) - alpha * logp_next
-            y = b["rewards"] + b["discount"] * v_next
-        critic_loss = sum(masked_mean((self.q(c, b["obs"], b["state"], b["actions"], b["actions"]) - y) ** 2,
-                                      b["mask"], 1).sum() for c in critics)
+            q_next = self.q(self.critics_target, b["next_obs"], b["next_state"], a_next, a_next).amin(0)
+            y = b["rewards"] + b["discount"] * (q_next - alpha * logp_next)
+        q_replayed = self.q(self.critics, b["obs"], b["state"], b["actions"], b["actions"])     # (2, n, B)
+        critic_loss = masked_mean((q_replayed - y) ** 2, b["mask"], -1).sum()
 
         a, logp = self.sample(b["obs"])
-        with frozen(*critics):
-            q = self.soft_q(critics, b["obs"], b["state"], b["actions"], a * b["active"])
+        with frozen(self.critics):
+            q = self.q(self.critics, b["obs"], b["state"], b["actions"], a * b["active"]).amin(0)
         actor_loss = masked_mean(alpha * logp - q, b["mask"], 1).sum()
 
         log_alpha = self.temperature["log_alpha"]
         alpha_loss = -masked_mean(log_alpha * (logp.detach() + self.hp["target_entropy"]), b["mask"], 1).sum()
         # one optimiser step for all three (the actor's loss sees the critics as they were before it)
-        descend(self.opt, critic_loss + actor_loss + alpha_loss, self.hp["max_grad_norm"], *critics, self.actor)
-
-        for target, online in zip(targets, critics):
-            polyak(target, online, self.hp["tau"])
+        descend(self.opt, critic_loss + actor_loss + alpha_loss, self.hp["max_grad_norm"], self.critics, self.actor)
+        polyak(self.critics_target, self.critics, self.hp["tau"])
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item(), "alpha": alpha.mean().item()}

@@ -20,14 +20,15 @@ class MASAC(ISAC):
     name = "masac"
     family = "centralised"
     reference = "Haarnoja et al. 2018, Soft Actor-Critic; centralised soft critics as in Iqbal & Sha 2019 (MAAC)"
-    # a gradient step through centralised twin critics costs ~1.3 x ISAC's; at 2/3 of the update-to-data ratio
-    # its compute per env-step is about ISAC's (learning check, seeds 0-2, 1/192 vs 1/128: SLCD-v0 private
-    # 0.38 vs 0.26, TeamProduction-v0 cooperative 0.99 vs 0.99, ReciprocalDilemma-v0 integrated 0.13 vs 0.31)
+    # a gradient step through centralised twin critics cost ~1.3 x ISAC's when this was set (1.1 x since both
+    # evaluate their twins together), so 2/3 of ISAC's update-to-data ratio (learning check, seeds 0-2,
+    # 1/192 vs 1/128: SLCD-v0 private 0.38 vs 0.26, TeamProduction-v0 cooperative 0.99 vs 0.99,
+    # ReciprocalDilemma-v0 integrated 0.13 vs 0.31)
     DEFAULTS = {"utd": 1 / 192}
 
     def make_critic(self) -> torch.nn.Module:
         return self.centralised(self.meta["obs_dim"] + self.meta["n"])      # Q_i(s, o_i, joint action)
 
-    def q(self, critic, obs, state, replayed, own) -> torch.Tensor:
-        """Q_i(s, o_i, a_-i = replayed_-i, a_i = own_i) for every agent: (n, B)."""
-        return critic(torch.cat([obs, with_own(replayed, own)], -1), state)[..., 0]
+    def q(self, critics, obs, state, replayed, own) -> torch.Tensor:
+        """Q^1_i and Q^2_i(s, o_i, a_-i = replayed_-i, a_i = own_i) for every agent: (2, n, B)."""
+        return critics(torch.cat([obs, with_own(replayed, own)], -1), state)[..., 0]

@@ -12,6 +12,7 @@ state (B, ds). Actions are fractions of each agent's endowment in [0, 1].
 """
 from __future__ import annotations
 
+import copy
 import math
 from contextlib import contextmanager
 
@@ -83,6 +84,31 @@ class AgentNets(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, B = x.shape[:2]
         return self.mlp(x.reshape(1, n * B, -1)).reshape(n, B, -1) if self.shared else self.mlp(x)
+
+
+class Twin(nn.Module):
+    """Twin critics (Fujimoto et al. 2018) as one ensemble of twice the members, so both are evaluated
+    by the same batched matmuls: the same input ``(n, B, d)`` [and state ``(B, ds)``] -> ``(2, n, B, out)``.
+
+    Built from two networks of one shape (two ``AgentNets`` or two ``AgentMLP``), whose weights it takes
+    over: its initial weights are those two separate critics would have. Member (c, i) is critic c of
+    agent i, and nothing couples members, as in ``AgentMLP``."""
+
+    def __init__(self, first: nn.Module, second: nn.Module):
+        super().__init__()
+        self.shared = isinstance(first, AgentNets) and first.shared
+        one, two = (m.mlp if isinstance(m, AgentNets) else m for m in (first, second))
+        self.mlp = copy.deepcopy(one)
+        self.mlp.k = 2 * one.k
+        for name, p in one.named_parameters():   # s0 is laid out (in_shared, k, h): members on axis 1
+            stacked = torch.cat([p.detach(), getattr(two, name).detach()], 1 if name == "s0" else 0)
+            self.mlp._parameters[name] = nn.Parameter(stacked)
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
+        n, B = x.shape[:2]
+        if self.shared:   # one member per critic, every agent's samples its batch
+            return self.mlp(x.reshape(1, n * B, -1).expand(2, -1, -1)).view(2, n, B, -1)
+        return self.mlp(torch.cat([x, x]), state).view(2, n, B, -1)
 
 
 class GaussianPolicy(nn.Module):
