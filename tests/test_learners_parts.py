@@ -15,7 +15,8 @@ from coopgym.registry import make_policy
 from coopgym.baselines.learners.maddpg import with_own
 from coopgym.baselines.learners.meanfield import mean_of_others
 from coopgym.baselines.learners.nets import (
-    AgentMLP, AgentNets, Twin, bin_fractions, gae, lambda_returns, member_views, middle_preference, minibatches)
+    AgentMLP, AgentNets, Twin, bin_fractions, gae, lambda_returns, member_views, middle_preference, minibatches,
+    parameters_of, polyak)
 from coopgym.baselines.learners.qmix import Mixer
 from coopgym.baselines.learners.rollout import Budget, NStep, ReplayBuffer, Rollout, StateSummary, critic_state
 from learner_settings import NAMES, make, tiny
@@ -152,6 +153,26 @@ def test_agent_mlp_members_are_independent_networks():
         torch.testing.assert_close(out[m], manual)
 
 
+def test_listed_parameters_follow_copies_and_loads():
+    import copy
+
+    online = AgentMLP(2, 3, 1, [4], 1)
+    listed = parameters_of(online)                              # listed before the copy
+    target = copy.deepcopy(online)
+    assert [p for p, _ in parameters_of(target)] == list(target.parameters())
+    assert not any(p is q for (p, _), (q, _) in zip(parameters_of(target), listed))
+    with torch.no_grad():
+        for p in online.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in online.parameters()]
+    polyak(target, online, 0.5)                                 # moves the target, leaves the online net
+    assert all(torch.equal(p, b) for p, b in zip(online.parameters(), before))
+    fresh = AgentMLP(2, 3, 1, [4], 1)
+    parameters_of(fresh)
+    fresh.load_state_dict(online.state_dict())                  # copies into the listed parameters
+    assert all(torch.equal(p, q) for (p, _), q in zip(parameters_of(fresh), online.parameters()))
+
+
 @pytest.mark.parametrize("kind", ["own", "shared", "centralised"])
 def test_twin_critics_equal_the_two_networks_they_were_built_from(kind):
     torch.manual_seed(0)
@@ -275,6 +296,9 @@ def test_replay_buffer_is_a_ring_of_counted_games():
     batch = buffer.sample(5, torch.Generator().manual_seed(0))
     assert batch["obs"].shape == (2, 5, 3) and batch["state"].shape == (5, 2)
     assert torch.equal(batch["rewards"][0], batch["discount"]) and torch.equal(batch["state"][:, 0], batch["discount"])
+    # every field read from its own columns of the packed rows
+    assert torch.equal(batch["obs"][..., 2], batch["rewards"]) and torch.equal(batch["next_obs"][..., 0], batch["mask"])
+    assert torch.equal(batch["next_state"][:, 0], batch["discount"]) and batch["next_active"].shape == (2, 5)
 
 
 def test_fcp_trains_a_population_of_snapshots_then_keeps_it():

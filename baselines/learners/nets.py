@@ -171,9 +171,20 @@ def sample_categorical(logits: torch.Tensor, gen: torch.Generator) -> torch.Tens
 def member_views(module: nn.Module, index: int | None = None, grad: bool = False) -> list[torch.Tensor]:
     """Every parameter (or gradient) of ``module`` with the ensemble member first (``s0`` stores it
     second), or member ``index``'s slice of each."""
-    views = [x.transpose(0, 1) if name.endswith("s0") else x for name, x in
-             ((name, p.grad if grad else p) for name, p in module.named_parameters()) if x is not None]
+    views = [x.transpose(0, 1) if second else x for x, second in
+             ((p.grad if grad else p, second) for p, second in parameters_of(module)) if x is not None]
     return views if index is None else [v[index] for v in views]
+
+
+def parameters_of(module: nn.Module) -> list[tuple[nn.Parameter, bool]]:
+    """``module``'s parameters, each with whether its member axis is the second (``s0``), listed once per
+    module: walking the module tree (``named_parameters``) cost more than clipping a gradient step here.
+    A copy (``copy.deepcopy``) lists its own parameters; ``load_state_dict`` copies into the same ones."""
+    listed = module.__dict__.get("_listed_parameters")
+    if listed is None:
+        listed = module.__dict__["_listed_parameters"] = [(p, name.endswith("s0"))
+                                                          for name, p in module.named_parameters()]
+    return listed
 
 
 def clip_per_agent(module: nn.Module, max_norm: float) -> None:
@@ -209,7 +220,7 @@ def descend(optimiser: torch.optim.Optimizer, loss: torch.Tensor, max_norm: floa
 @contextmanager
 def frozen(*modules: nn.Module):
     """No parameter gradients for ``modules`` inside the block (an actor's loss through a critic)."""
-    params = [p.requires_grad_(False) for m in modules for p in m.parameters()]
+    params = [p.requires_grad_(False) for m in modules for p, _ in parameters_of(m)]
     try:
         yield
     finally:
@@ -218,7 +229,7 @@ def frozen(*modules: nn.Module):
 
 
 def polyak(target: nn.Module, online: nn.Module, tau: float) -> None:
-    targets, onlines = list(target.parameters()), list(online.parameters())
+    targets, onlines = [p for p, _ in parameters_of(target)], [p for p, _ in parameters_of(online)]
     if targets:
         with torch.no_grad():
             torch._foreach_lerp_(targets, onlines, tau)

@@ -292,7 +292,11 @@ class NStep:
 
 class ReplayBuffer:
     """A ring of transitions, one slot per game-step (all agents), sized to ``memory_mb``; kept agent-major
-    ((n, capacity, ...) for the agents' fields) so that a sample is contiguous as the networks read it."""
+    ((n, capacity, ...) for the agents' fields) so that a sample is contiguous as the networks read it.
+
+    The fields live side by side in two blocks, the agents' (n, capacity, width) and the games'
+    (capacity, width); ``data[key]`` is a field's view into its block, and a sample gathers each block
+    once (two index_selects, not one per field: a gather's fixed cost is most of its time here)."""
 
     KEYS = ("obs", "state", "active", "mask", "actions", "rewards", "discount", "next_obs", "next_state",
             "next_active")
@@ -302,11 +306,24 @@ class ReplayBuffer:
         row_bytes = 4 * sum(per_row.values())
         self.capacity = max(int(min_rows), min(int(capacity), int(memory_mb * 2 ** 20 // row_bytes)))
         self.size = self.pos = 0
-        self.data = {}
+        self.columns: dict[str, tuple[int, int | None]] = {}     # key -> (first column, width or None: no axis)
+        widths = {True: 0, False: 0}                              # agent-major block, game-major block
         for k in self.KEYS:
-            x = example[k]
-            shape = (x.shape[0], self.capacity, *x.shape[2:]) if k in AGENT_MAJOR else (self.capacity, *x.shape[1:])
-            self.data[k] = torch.empty(shape)
+            x, major = example[k], k in AGENT_MAJOR
+            rest = x.shape[2:] if major else x.shape[1:]
+            self.columns[k] = (widths[major], int(rest[0]) if rest else None)
+            widths[major] += int(rest[0]) if rest else 1
+        n = example["obs"].shape[0]
+        self.agents, self.games = torch.empty(n, self.capacity, widths[True]), torch.empty(self.capacity, widths[False])
+        self.data = self._fields(self.agents, self.games)
+
+    def _fields(self, agents: torch.Tensor, games: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every field's view into the two blocks (agents' (n, rows, width), games' (rows, width))."""
+        out = {}
+        for k, (first, width) in self.columns.items():
+            block = agents if k in AGENT_MAJOR else games
+            out[k] = block[..., first] if width is None else block[..., first:first + width]
+        return out
 
     @staticmethod
     def _games(key: str, x: torch.Tensor) -> int:
@@ -329,7 +346,7 @@ class ReplayBuffer:
     def sample(self, batch_size: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """A uniform sample, agent-major as a transition: obs (n, B, d), actions/rewards/mask (n, B)."""
         idx = torch.randint(self.size, (batch_size,), generator=gen)
-        return {k: v.index_select(1 if k in AGENT_MAJOR else 0, idx) for k, v in self.data.items()}
+        return self._fields(self.agents.index_select(1, idx), self.games.index_select(0, idx))
 
 
 AGENT_MAJOR = frozenset({"obs", "active", "mask", "actions", "rewards", "next_obs", "next_active"})
