@@ -187,6 +187,7 @@ def test_twin_critics_equal_the_two_networks_they_were_built_from(kind):
     assert out.shape == (2, 3, 6, 1)
     torch.testing.assert_close(out[0], one(x, s) if state is not None else one(x), rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(out[1], two(x, s) if state is not None else two(x), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(twin.first(x, state), out[0], rtol=1e-6, atol=1e-6)   # TD3's actor reads Q^1
     # the twin owns copies: training it leaves the networks it was built from alone
     out.sum().backward()
     assert all(p.grad is None for p in [*one.parameters(), *two.parameters()])

@@ -53,6 +53,10 @@ class MADDPG(OffPolicyLearner):
     def make_critic(self) -> AgentMLP:
         return self.centralised(self.meta["obs_dim"] + self.meta["n"])
 
+    def actor_critic(self):
+        """The critic an actor's loss reads (MATD3: the first of its twins)."""
+        return self.critic
+
     @staticmethod
     def q(critic, obs, joint, state) -> torch.Tensor:
         """Q_i(s, o_i, joint_i) for every agent i: obs (n, B, d), joint (n, B, n), state (B, ds) -> (n, B)."""
@@ -86,19 +90,18 @@ class MADDPG(OffPolicyLearner):
     def update(self, b) -> dict[str, float]:
         """One step of every critic and actor (one optimiser step: the actor's loss sees the critic as it
         was before this step's change)."""
-        critic_loss, actor_loss = self.critic_loss(b, (self.critic,)), self.actor_loss(b)
+        critic_loss, actor_loss = self.critic_loss(b), self.actor_loss(b)
         descend(self.opt, critic_loss + actor_loss, self.hp["max_grad_norm"], self.critic, self.actor)
         polyak(self.critic_target, self.critic, self.hp["tau"])
         polyak(self.actor_target, self.actor, self.hp["tau"])
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item()}
 
-    def critic_loss(self, b, critics) -> torch.Tensor:
-        """Each agent's TD error on its own reward, summed over agents (and over ``critics``)."""
+    def critic_loss(self, b) -> torch.Tensor:
+        """Each agent's TD error on its own reward, summed over agents (and over twin critics)."""
         with torch.no_grad():
             y = b["rewards"] + b["discount"] * self.next_value(b)
-        joint = everyone(b["actions"])
-        return sum(masked_mean((self.q(c, b["obs"], joint, b["state"]) - y) ** 2, b["mask"], 1).sum()
-                   for c in critics)
+        q = self.q(self.critic, b["obs"], everyone(b["actions"]), b["state"])      # (n, B), twins (2, n, B)
+        return masked_mean((q - y) ** 2, b["mask"], -1).sum()
 
     def actor_loss(self, b) -> torch.Tensor:
         """-Q_i in agent i's own action, summed over agents. The pre-sigmoid output is kept small
@@ -106,5 +109,5 @@ class MADDPG(OffPolicyLearner):
         u = self.actor(b["obs"])[..., 0]
         own = torch.sigmoid(u) * b["active"]
         with frozen(self.critic):
-            q = self.q(self.critic, b["obs"], self.actor_joint(b, own), b["state"])
+            q = self.q(self.actor_critic(), b["obs"], self.actor_joint(b, own), b["state"])
         return masked_mean(self.hp["preact_reg"] * u ** 2 - q, b["mask"], 1).sum()

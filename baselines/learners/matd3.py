@@ -10,12 +10,10 @@ smoothing (clipped Gaussian noise on the target actions), and delayed actor and 
 """
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from coopgym.baselines.learners.maddpg import MADDPG, everyone
-from coopgym.baselines.learners.nets import adam, descend, polyak
+from coopgym.baselines.learners.nets import Twin, descend, polyak
 
 
 class MATD3(MADDPG):
@@ -27,11 +25,14 @@ class MATD3(MADDPG):
 
     def build(self) -> None:
         super().build()
-        self.critic2 = self.make_critic()
-        self.critic2_target = copy.deepcopy(self.critic2)
-        self.opt = adam((self.actor, self.hp["lr"]), (self.critic, self.hp["critic_lr"]),
-                        (self.critic2, self.hp["critic_lr"]))
         self.updates = 0
+
+    def make_critic(self) -> Twin:
+        """Q^1_i and Q^2_i, evaluated together (``nets.Twin``)."""
+        return Twin(super().make_critic(), super().make_critic())
+
+    def actor_critic(self):
+        return self.critic.first   # the actor's loss reads Q^1_i, as TD3
 
     def target_joint(self, b) -> torch.Tensor:
         a = self.mu(self.actor_target, b["next_obs"])
@@ -40,22 +41,19 @@ class MATD3(MADDPG):
         return everyone((a + noise).clamp(0.0, 1.0) * b["next_active"])
 
     def next_value(self, b) -> torch.Tensor:
-        joint = self.target_joint(b)
-        return torch.min(*(self.q(c, b["next_obs"], joint, b["next_state"])
-                           for c in (self.critic_target, self.critic2_target)))
+        return self.q(self.critic_target, b["next_obs"], self.target_joint(b), b["next_state"]).amin(0)
 
     def update(self, b) -> dict[str, float]:
-        critic_loss = self.critic_loss(b, (self.critic, self.critic2))
+        critic_loss = self.critic_loss(b)
         stats = {"critic_loss": critic_loss.item()}
         self.updates += 1
         delayed = self.updates % self.hp["policy_delay"] == 0
         if delayed:
-            actor_loss = self.actor_loss(b)   # on Q^1_i, as TD3
+            actor_loss = self.actor_loss(b)
             stats["actor_loss"] = actor_loss.item()
         descend(self.opt, critic_loss + actor_loss if delayed else critic_loss, self.hp["max_grad_norm"],
-                self.critic, self.critic2, self.actor)
+                self.critic, self.actor)
         if delayed:
-            for target, online in ((self.critic_target, self.critic), (self.critic2_target, self.critic2),
-                                   (self.actor_target, self.actor)):
-                polyak(target, online, self.hp["tau"])
+            polyak(self.critic_target, self.critic, self.hp["tau"])
+            polyak(self.actor_target, self.actor, self.hp["tau"])
         return stats

@@ -51,21 +51,25 @@ class AgentMLP(nn.Module):
                 getattr(self, self.names[-1][1]).copy_(out_bias.expand(k, 1, out))
 
     def forward(self, x_agent: torch.Tensor | None = None, x_shared: torch.Tensor | None = None) -> torch.Tensor:
-        p = self._parameters   # direct dict access: nn.Module attribute lookup is slow for tiny nets
+        # direct dict access: nn.Module attribute lookup is slow for tiny nets
+        return self.run(self._parameters, x_agent, x_shared)
+
+    def run(self, p: dict, x_agent: torch.Tensor | None = None, x_shared: torch.Tensor | None = None) -> torch.Tensor:
+        """``forward`` with the parameters ``p``: all members', or some members' slices (``Twin.first``)."""
         h = p["b0"] if x_agent is None else torch.baddbmm(p["b0"], x_agent, p["w0"])
         if x_shared is not None:
-            shared = x_shared @ p["s0"].view(self.in_shared, -1)                    # (B, k * h)
-            h = h + shared.view(x_shared.shape[0], self.k, -1).transpose(0, 1)
-        return self.hidden(h)
+            shared = x_shared @ p["s0"].reshape(self.in_shared, -1)                 # (B, members * h)
+            h = h + shared.view(x_shared.shape[0], p["b0"].shape[0], -1).transpose(0, 1)
+        return self.hidden(h, p)
 
     def each(self, x: torch.Tensor) -> torch.Tensor:
         """Member m on its own input ``x[m]`` through the shared-input weights: (k, B, in_shared) -> (k, B, out)."""
         p = self._parameters
         return self.hidden(torch.baddbmm(p["b0"], x, p["s0"].transpose(0, 1)))
 
-    def hidden(self, h: torch.Tensor) -> torch.Tensor:
+    def hidden(self, h: torch.Tensor, p: dict | None = None) -> torch.Tensor:
         """The layers after the first, from the first layer's pre-activation ``h``."""
-        p = self._parameters
+        p = self._parameters if p is None else p
         for wn, bn in self.names[1:]:
             h = torch.baddbmm(p[bn], self.act(h), p[wn])
         return h
@@ -91,8 +95,11 @@ class Twin(nn.Module):
     by the same batched matmuls: the same input ``(n, B, d)`` [and state ``(B, ds)``] -> ``(2, n, B, out)``.
 
     Built from two networks of one shape (two ``AgentNets`` or two ``AgentMLP``), whose weights it takes
-    over: its initial weights are those two separate critics would have. Member (c, i) is critic c of
-    agent i, and nothing couples members, as in ``AgentMLP``."""
+    over: its initial weights are those two separate critics would have, and its outputs and gradients
+    are theirs (a test). Member (c, i) is critic c of agent i, and nothing couples members, as in
+    ``AgentMLP``. (Training matches two separate critics to float rounding, not always bit for bit:
+    torch's fused Adam rounds a tensor of fewer than 8 numbers, such as a 4-agent output bias, on
+    another path than a longer one.)"""
 
     def __init__(self, first: nn.Module, second: nn.Module):
         super().__init__()
@@ -109,6 +116,16 @@ class Twin(nn.Module):
         if self.shared:   # one member per critic, every agent's samples its batch
             return self.mlp(x.reshape(1, n * B, -1).expand(2, -1, -1)).view(2, n, B, -1)
         return self.mlp(torch.cat([x, x]), state).view(2, n, B, -1)
+
+    def first(self, x: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
+        """The first critic alone (TD3's actor loss reads Q^1 only): ``(n, B, d)`` -> ``(n, B, out)``."""
+        n, B = x.shape[:2]
+        half = self.mlp.k // 2
+        p = {name: v[:, :half] if name == "s0" else v[:half] for name, v in self.mlp._parameters.items()
+             if v is not None}
+        if self.shared:
+            return self.mlp.run(p, x.reshape(1, n * B, -1)).view(n, B, -1)
+        return self.mlp.run(p, x, state)
 
 
 class GaussianPolicy(nn.Module):
