@@ -110,6 +110,7 @@ class Twin(nn.Module):
         for name, p in one.named_parameters():   # s0 is laid out (in_shared, k, h): members on axis 1
             stacked = torch.cat([p.detach(), getattr(two, name).detach()], 1 if name == "s0" else 0)
             self.mlp._parameters[name] = nn.Parameter(stacked)
+        self.mlp.__dict__.pop("_listed_parameters", None)   # a list made before the swap would be stale
 
     def forward(self, x: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
         n, B = x.shape[:2]
